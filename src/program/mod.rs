@@ -1,0 +1,1 @@
+//! Paddle programs: ProgramDesc protobuf and PIR JSON (placeholder).

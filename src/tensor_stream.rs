@@ -1,0 +1,1 @@
+//! DenseTensor / SelectedRows binary streams (placeholder, filled by the binary-formats work).
