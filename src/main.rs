@@ -1,1 +1,81 @@
-fn main(){}
+//! The `pdsave` command line: thin wrappers over the library, one subcommand per job.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use pdsave::pickle::{self, EncodeOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "pdsave",
+    version,
+    about = "Read, check and re-encode PaddlePaddle save files without Python"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the opcodes of a pickle (offset, opcode, argument, memo slot).
+    Disasm { file: PathBuf },
+    /// Decode a pickle and encode it again with the protocol and numpy flavour found in it.
+    Reencode {
+        file: PathBuf,
+        /// Where to write the re-encoded pickle.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Write this protocol (2-4) instead of the file's.
+        #[arg(long)]
+        protocol: Option<u8>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pdsave: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.cmd {
+        Cmd::Disasm { file } => {
+            let data = read(&file)?;
+            let (text, err) = pickle::disasm::disasm(&data);
+            print!("{text}");
+            if let Some(e) = err {
+                return Err(format!("{}: {e}", file.display()));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Reencode {
+            file,
+            output,
+            protocol,
+        } => {
+            let data = read(&file)?;
+            let g = pickle::decode(&data).map_err(|e| format!("{}: {e}", file.display()))?;
+            let mut opts = EncodeOptions::like(&g);
+            if let Some(p) = protocol {
+                opts.protocol = p;
+            }
+            let f =
+                std::fs::File::create(&output).map_err(|e| format!("{}: {e}", output.display()))?;
+            let w = std::io::BufWriter::new(f);
+            pickle::encode_to(&g, &opts, w).map_err(|e| format!("{}: {e}", output.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! numpy's pickle reduce forms: the dtypes pdsave accepts, their descriptor strings,
+//! byte orders and element sizes, and the two module spellings (numpy 1.x / 2.x).
+//!
+//! What numpy writes (verified against numpy 1.26.4 and 2.4.6):
+//! - ndarray: `_reconstruct(numpy.ndarray, (0,), b'b')`, then BUILD with
+//!   `(1, shape, dtype, is_fortran, raw_bytes)`;
+//! - dtype: `numpy.dtype(descr, False, True)`, then BUILD with
+//!   `(3, byteorder, None, None, None, -1, -1, 0)`;
+//! - scalar: `scalar(dtype, raw_bytes)`.
+//!
+//! `_reconstruct` and `scalar` live in `numpy.core.multiarray` (numpy 1.x) or
+//! `numpy._core.multiarray` (numpy 2.x); `ndarray` and `dtype` in `numpy` for both.
+
+/// Which numpy wrote the file, as told by the module path of `_reconstruct`/`scalar`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Flavour {
+    /// `numpy.core.multiarray` (numpy < 2).
+    Numpy1,
+    /// `numpy._core.multiarray` (numpy >= 2).
+    Numpy2,
+}
+
+impl Flavour {
+    /// The module that holds `_reconstruct` and `scalar`.
+    pub fn multiarray(self) -> &'static str {
+        match self {
+            Flavour::Numpy1 => "numpy.core.multiarray",
+            Flavour::Numpy2 => "numpy._core.multiarray",
+        }
+    }
+    /// Short label used by the CLI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Flavour::Numpy1 => "numpy1",
+            Flavour::Numpy2 => "numpy2",
+        }
+    }
+}
+
+/// The numpy element types pdsave accepts (those of the load view).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    Bool,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
+    Float16,
+    Float32,
+    Float64,
+    Complex64,
+    Complex128,
+}
+
+impl DType {
+    pub const ALL: [DType; 14] = [
+        DType::Bool,
+        DType::Int8,
+        DType::Int16,
+        DType::Int32,
+        DType::Int64,
+        DType::UInt8,
+        DType::UInt16,
+        DType::UInt32,
+        DType::UInt64,
+        DType::Float16,
+        DType::Float32,
+        DType::Float64,
+        DType::Complex64,
+        DType::Complex128,
+    ];
+
+    /// The descriptor string numpy pickles as the first argument of `numpy.dtype`.
+    pub fn descr(self) -> &'static str {
+        match self {
+            DType::Bool => "b1",
+            DType::Int8 => "i1",
+            DType::Int16 => "i2",
+            DType::Int32 => "i4",
+            DType::Int64 => "i8",
+            DType::UInt8 => "u1",
+            DType::UInt16 => "u2",
+            DType::UInt32 => "u4",
+            DType::UInt64 => "u8",
+            DType::Float16 => "f2",
+            DType::Float32 => "f4",
+            DType::Float64 => "f8",
+            DType::Complex64 => "c8",
+            DType::Complex128 => "c16",
+        }
+    }
+
+    pub fn from_descr(s: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.descr() == s)
+    }
+
+    /// numpy's `dtype.name`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::Int8 => "int8",
+            DType::Int16 => "int16",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::UInt8 => "uint8",
+            DType::UInt16 => "uint16",
+            DType::UInt32 => "uint32",
+            DType::UInt64 => "uint64",
+            DType::Float16 => "float16",
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+            DType::Complex64 => "complex64",
+            DType::Complex128 => "complex128",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == s)
+    }
+
+    /// Bytes per element.
+    pub fn itemsize(self) -> usize {
+        match self {
+            DType::Bool | DType::Int8 | DType::UInt8 => 1,
+            DType::Int16 | DType::UInt16 | DType::Float16 => 2,
+            DType::Int32 | DType::UInt32 | DType::Float32 => 4,
+            DType::Int64 | DType::UInt64 | DType::Float64 | DType::Complex64 => 8,
+            DType::Complex128 => 16,
+        }
+    }
+
+    /// Size of the unit whose bytes a byte swap reverses (complex: each half).
+    pub fn swap_unit(self) -> usize {
+        match self {
+            DType::Complex64 => 4,
+            DType::Complex128 => 8,
+            d => d.itemsize(),
+        }
+    }
+
+    /// The byte-order character numpy pickles for a native little-endian dtype.
+    pub fn native_order(self) -> u8 {
+        if self.itemsize() == 1 {
+            b'|'
+        } else {
+            b'<'
+        }
+    }
+}
+
+/// Bytes in little-endian element order: borrowed when already so, swapped otherwise.
+pub fn to_little_endian(dtype: DType, order: u8, data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let unit = dtype.swap_unit();
+    if order != b'>' || unit == 1 {
+        return std::borrow::Cow::Borrowed(data);
+    }
+    let mut v = data.to_vec();
+    for c in v.chunks_exact_mut(unit) {
+        c.reverse();
+    }
+    std::borrow::Cow::Owned(v)
+}
+
+/// Reorders Fortran-ordered element bytes into C order.
+pub fn fortran_to_c(shape: &[u64], itemsize: usize, data: &[u8]) -> Vec<u8> {
+    let n: usize = shape.iter().map(|&d| d as usize).product();
+    let mut out = vec![0u8; n * itemsize];
+    if n == 0 || data.len() < n * itemsize {
+        return out;
+    }
+    let nd = shape.len();
+    // Fortran strides (in elements): first axis fastest.
+    let mut fstride = vec![1usize; nd];
+    for i in 1..nd {
+        fstride[i] = fstride[i - 1] * shape[i - 1] as usize;
+    }
+    let mut idx = vec![0usize; nd];
+    for c in 0..n {
+        let f: usize = idx.iter().zip(&fstride).map(|(a, b)| a * b).sum();
+        out[c * itemsize..(c + 1) * itemsize]
+            .copy_from_slice(&data[f * itemsize..(f + 1) * itemsize]);
+        // advance C-order index (last axis fastest)
+        for ax in (0..nd).rev() {
+            idx[ax] += 1;
+            if idx[ax] < shape[ax] as usize {
+                break;
+            }
+            idx[ax] = 0;
+        }
+    }
+    out
+}

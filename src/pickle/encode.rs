@@ -1,0 +1,749 @@
+//! The CPython-exact pickler: writes a [`Graph`] as the bytes CPython 3's C pickler
+//! (`_pickle.Pickler`) writes for the same objects, protocols 2-4.
+//!
+//! It follows the pickler's structure: every `save` starts at an opcode boundary where a
+//! protocol-4 frame of 64 KiB or more is committed; payloads of 64 KiB or more are
+//! written outside frames; every non-atomic object is memoized in the order it is saved;
+//! batches of 1000 with the C pickler's quirks (exact dicts and sets close a full batch
+//! with an empty `MARK … SETITEMS`/`ADDITEMS`, exact lists do not; OrderedDict items go
+//! through the generic iterator path, whose last batch of one is a plain SETITEM).
+//! Object identity that CPython shares implicitly is modelled for the objects the reduce
+//! forms create (graph nodes carry their own identity): one-character latin-1 strings,
+//! empty and one-byte bytes, module-name strings, the `'latin1'` constant of
+//! protocol 2 bytes, the `'data'` constant of Paddle's static-tensor reduce, globals.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use super::ops::Op;
+use super::{global_for, Graph, Node, NodeId, PickleError, PyInt, Sym};
+use crate::numpy::Flavour;
+
+const FRAME_TARGET: usize = 64 * 1024;
+const BATCH: usize = 1000;
+/// Deepest nesting the encoder follows (CPython's default recursion limit is 1000).
+pub const MAX_DEPTH: usize = 1000;
+
+/// How to write a graph.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodeOptions {
+    /// Pickle protocol, 2 to 4 (what `paddle.save` accepts).
+    pub protocol: u8,
+    /// numpy module spelling for `_reconstruct`/`scalar`; `None` keeps each node's own.
+    pub flavour: Option<Flavour>,
+}
+
+impl EncodeOptions {
+    /// The protocol and numpy flavour found in a decoded file.
+    pub fn like(g: &Graph) -> Self {
+        EncodeOptions {
+            protocol: g.protocol.clamp(2, 4),
+            flavour: None,
+        }
+    }
+}
+
+/// Encodes to a new buffer.
+pub fn encode(g: &Graph, opts: &EncodeOptions) -> Result<Vec<u8>, PickleError> {
+    let mut v = Vec::new();
+    encode_to(g, opts, &mut v)?;
+    Ok(v)
+}
+
+/// Encodes to a writer, streaming: array payloads are written from the graph's buffers.
+pub fn encode_to<W: Write>(g: &Graph, opts: &EncodeOptions, out: W) -> Result<(), PickleError> {
+    if !(2..=4).contains(&opts.protocol) {
+        return Err(PickleError::Encode(format!(
+            "protocol {} is not one of 2, 3, 4",
+            opts.protocol
+        )));
+    }
+    let mut e = Enc {
+        g,
+        proto: opts.protocol,
+        flavour: opts.flavour,
+        out,
+        framing: false,
+        buf: Vec::with_capacity(FRAME_TARGET * 2),
+        memo: HashMap::new(),
+        next: 0,
+    };
+    e.buf.extend_from_slice(&[Op::PROTO as u8, opts.protocol]);
+    if e.proto >= 4 {
+        e.flush()?;
+        e.framing = true;
+    }
+    e.save_node(g.root, 0)?;
+    e.write(&[Op::STOP as u8])?;
+    if e.framing {
+        e.commit()?;
+    }
+    e.flush()?;
+    Ok(())
+}
+
+/// Identity of a pickled object, for the memo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Node(NodeId),
+    /// Empty (u32::MAX) or one-character latin-1 str: CPython singletons.
+    Char(u32),
+    /// Empty (256) or one-byte bytes: CPython singletons.
+    Byte(u16),
+    Global(&'static str, &'static str),
+    Module(&'static str),
+    /// Constant strings from code objects (interned): `'latin1'`, `'data'`.
+    Const(&'static str),
+}
+
+/// A value to save that the graph does not hold as a node (parts of reduce forms).
+enum V<'x> {
+    Node(NodeId),
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'x str, Option<Key>),
+    Bytes(&'x [u8], Option<Key>),
+    Global(Sym),
+    /// A fresh tuple.
+    Tuple(Vec<V<'x>>),
+    /// A fresh tuple of ints (shapes).
+    Ints(&'x [u64]),
+    /// A fresh list of nodes (protocol < 4 set/frozenset reduce argument).
+    List(&'x [NodeId]),
+    /// A fresh one-item dict (Paddle's `{'data': array}`).
+    Dict1(Box<V<'x>>, Box<V<'x>>),
+}
+
+struct Enc<'g, 'a, W: Write> {
+    g: &'g Graph<'a>,
+    proto: u8,
+    flavour: Option<Flavour>,
+    out: W,
+    framing: bool,
+    /// The current frame (protocol 4) or an output buffer.
+    buf: Vec<u8>,
+    memo: HashMap<Key, u32>,
+    next: u32,
+}
+
+fn str_key(s: &str, default: Option<Key>) -> Option<Key> {
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (None, _) => Some(Key::Char(u32::MAX)),
+        (Some(c), None) if (c as u32) < 256 => Some(Key::Char(c as u32)),
+        _ => default,
+    }
+}
+
+fn bytes_key(b: &[u8], default: Option<Key>) -> Option<Key> {
+    match b {
+        [] => Some(Key::Byte(256)),
+        [c] => Some(Key::Byte(*c as u16)),
+        _ => default,
+    }
+}
+
+fn io(e: std::io::Error) -> PickleError {
+    PickleError::Io(e.to_string())
+}
+
+impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
+    fn write(&mut self, b: &[u8]) -> Result<(), PickleError> {
+        self.buf.extend_from_slice(b);
+        if !self.framing && self.buf.len() >= FRAME_TARGET {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), PickleError> {
+        self.out.write_all(&self.buf).map_err(io)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes the current frame with its FRAME header (frames under 4 bytes get none).
+    fn commit(&mut self) -> Result<(), PickleError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if self.buf.len() >= 4 {
+            let mut h = [0u8; 9];
+            h[0] = Op::FRAME as u8;
+            h[1..].copy_from_slice(&(self.buf.len() as u64).to_le_bytes());
+            self.out.write_all(&h).map_err(io)?;
+        }
+        self.flush()
+    }
+
+    /// The start of every `save`: a frame of 64 KiB or more is committed.
+    fn boundary(&mut self) -> Result<(), PickleError> {
+        if self.framing && self.buf.len() >= FRAME_TARGET {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn write_large(&mut self, header: &[u8], payload: &[u8]) -> Result<(), PickleError> {
+        if self.framing {
+            self.commit()?;
+        } else {
+            self.flush()?;
+        }
+        self.out.write_all(header).map_err(io)?;
+        self.out.write_all(payload).map_err(io)
+    }
+
+    fn memoize(&mut self, key: Option<Key>) -> Result<(), PickleError> {
+        let idx = self.next;
+        self.next += 1;
+        if let Some(k) = key {
+            self.memo.insert(k, idx);
+        }
+        if self.proto >= 4 {
+            self.write(&[Op::MEMOIZE as u8])
+        } else if idx < 256 {
+            self.write(&[Op::BINPUT as u8, idx as u8])
+        } else {
+            let mut b = vec![Op::LONG_BINPUT as u8];
+            b.extend_from_slice(&idx.to_le_bytes());
+            self.write(&b)
+        }
+    }
+
+    /// Writes a GET if the object is memoized already.
+    fn get(&mut self, key: Option<Key>) -> Result<bool, PickleError> {
+        let Some(idx) = key.and_then(|k| self.memo.get(&k).copied()) else {
+            return Ok(false);
+        };
+        if idx < 256 {
+            self.write(&[Op::BINGET as u8, idx as u8])?;
+        } else {
+            let mut b = vec![Op::LONG_BINGET as u8];
+            b.extend_from_slice(&idx.to_le_bytes());
+            self.write(&b)?;
+        }
+        Ok(true)
+    }
+
+    fn save_int(&mut self, v: &PyInt) -> Result<(), PickleError> {
+        self.boundary()?;
+        if let PyInt::Small(x) = *v {
+            if (0..=0xff).contains(&x) {
+                return self.write(&[Op::BININT1 as u8, x as u8]);
+            }
+            if (0..=0xffff).contains(&x) {
+                let b = (x as u16).to_le_bytes();
+                return self.write(&[Op::BININT2 as u8, b[0], b[1]]);
+            }
+            if (-0x8000_0000..=0x7fff_ffff).contains(&x) {
+                let mut b = vec![Op::BININT as u8];
+                b.extend_from_slice(&(x as i32).to_le_bytes());
+                return self.write(&b);
+            }
+        }
+        let enc = v.to_big().to_signed_bytes_le();
+        if enc.len() < 256 {
+            let mut b = vec![Op::LONG1 as u8, enc.len() as u8];
+            b.extend_from_slice(&enc);
+            self.write(&b)
+        } else {
+            let mut b = vec![Op::LONG4 as u8];
+            b.extend_from_slice(&(enc.len() as i32).to_le_bytes());
+            b.extend_from_slice(&enc);
+            self.write(&b)
+        }
+    }
+
+    fn save_float(&mut self, v: f64) -> Result<(), PickleError> {
+        self.boundary()?;
+        let mut b = vec![Op::BINFLOAT as u8];
+        b.extend_from_slice(&v.to_be_bytes());
+        self.write(&b)
+    }
+
+    fn save_str(&mut self, s: &str, key: Option<Key>) -> Result<(), PickleError> {
+        self.boundary()?;
+        if self.get(key)? {
+            return Ok(());
+        }
+        let b = s.as_bytes();
+        let n = b.len();
+        if n <= 0xff && self.proto >= 4 {
+            self.write(&[Op::SHORT_BINUNICODE as u8, n as u8])?;
+            self.write(b)?;
+        } else if n > 0xffff_ffff && self.proto >= 4 {
+            let mut h = vec![Op::BINUNICODE8 as u8];
+            h.extend_from_slice(&(n as u64).to_le_bytes());
+            self.write_large(&h, b)?;
+        } else if n > 0xffff_ffff {
+            return Err(PickleError::Encode(
+                "str over 4 GiB needs protocol 4".into(),
+            ));
+        } else {
+            let mut h = vec![Op::BINUNICODE as u8];
+            h.extend_from_slice(&(n as u32).to_le_bytes());
+            if n >= FRAME_TARGET {
+                self.write_large(&h, b)?;
+            } else {
+                self.write(&h)?;
+                self.write(b)?;
+            }
+        }
+        self.memoize(key)
+    }
+
+    fn save_bytes(&mut self, b: &[u8], key: Option<Key>) -> Result<(), PickleError> {
+        self.boundary()?;
+        if self.get(key)? {
+            return Ok(());
+        }
+        if self.proto < 3 {
+            if b.is_empty() {
+                self.save_reduce(Sym::Bytes, V::Tuple(vec![]), key, None)?;
+            } else {
+                let text: String = b.iter().map(|&c| c as char).collect();
+                let args = V::Tuple(vec![
+                    V::Str(&text, None),
+                    V::Str("latin1", Some(Key::Const("latin1"))),
+                ]);
+                // (the text is fresh: `str(obj, 'latin1')`; one-char results are CPython singletons)
+                self.save_reduce(Sym::CodecsEncode, args, key, None)?;
+            }
+            return Ok(());
+        }
+        let n = b.len();
+        if n <= 0xff {
+            self.write(&[Op::SHORT_BINBYTES as u8, n as u8])?;
+            self.write(b)?;
+        } else if n > 0xffff_ffff && self.proto >= 4 {
+            let mut h = vec![Op::BINBYTES8 as u8];
+            h.extend_from_slice(&(n as u64).to_le_bytes());
+            self.write_large(&h, b)?;
+        } else if n > 0xffff_ffff {
+            return Err(PickleError::Encode(
+                "bytes over 4 GiB need protocol 4".into(),
+            ));
+        } else {
+            let mut h = vec![Op::BINBYTES as u8];
+            h.extend_from_slice(&(n as u32).to_le_bytes());
+            if n >= FRAME_TARGET {
+                self.write_large(&h, b)?;
+            } else {
+                self.write(&h)?;
+                self.write(b)?;
+            }
+        }
+        self.memoize(key)
+    }
+
+    fn save_global(&mut self, sym: Sym, flavour: Flavour) -> Result<(), PickleError> {
+        self.boundary()?;
+        let gl = global_for(sym, self.proto, flavour);
+        let key = Some(Key::Global(gl.module, gl.name));
+        if self.get(key)? {
+            return Ok(());
+        }
+        if self.proto >= 4 {
+            self.save_str(gl.module, str_key(gl.module, Some(Key::Module(gl.module))))?;
+            self.save_str(gl.name, str_key(gl.name, None))?;
+            self.write(&[Op::STACK_GLOBAL as u8])?;
+        } else {
+            let mut b = vec![Op::GLOBAL as u8];
+            b.extend_from_slice(gl.module.as_bytes());
+            b.push(b'\n');
+            b.extend_from_slice(gl.name.as_bytes());
+            b.push(b'\n');
+            self.write(&b)?;
+        }
+        self.memoize(key)
+    }
+
+    /// `save_reduce(func, args, state, obj=key)` for a non-`__newobj__` callable.
+    fn save_reduce(
+        &mut self,
+        func: Sym,
+        args: V,
+        key: Option<Key>,
+        state: Option<V>,
+    ) -> Result<(), PickleError> {
+        self.save_reduce_fl(func, Flavour::Numpy2, args, key, state, 0)
+    }
+
+    fn save_reduce_fl(
+        &mut self,
+        func: Sym,
+        fl: Flavour,
+        args: V,
+        key: Option<Key>,
+        state: Option<V>,
+        depth: usize,
+    ) -> Result<(), PickleError> {
+        self.save_global(func, fl)?;
+        self.save_v(&args, depth + 1)?;
+        self.write(&[Op::REDUCE as u8])?;
+        self.memoize(key)?;
+        if let Some(s) = state {
+            self.save_v(&s, depth + 1)?;
+            self.write(&[Op::BUILD as u8])?;
+        }
+        Ok(())
+    }
+
+    fn save_v(&mut self, v: &V, depth: usize) -> Result<(), PickleError> {
+        match v {
+            V::Node(id) => self.save_node(*id, depth),
+            V::None => {
+                self.boundary()?;
+                self.write(&[Op::NONE as u8])
+            }
+            V::Bool(b) => {
+                self.boundary()?;
+                self.write(&[if *b { Op::NEWTRUE } else { Op::NEWFALSE } as u8])
+            }
+            V::Int(x) => self.save_int(&PyInt::Small(*x)),
+            V::Float(x) => self.save_float(*x),
+            V::Str(s, k) => self.save_str(s, str_key(s, *k)),
+            V::Bytes(b, k) => self.save_bytes(b, bytes_key(b, *k)),
+            V::Global(s) => self.save_global(*s, Flavour::Numpy2),
+            V::Tuple(items) => {
+                self.boundary()?;
+                self.fresh_tuple(items.len(), depth, |e, i, d| e.save_v(&items[i], d))
+            }
+            V::Ints(dims) => {
+                self.boundary()?;
+                self.fresh_tuple(dims.len(), depth, |e, i, _| {
+                    e.save_int(&PyInt::Small(dims[i] as i64))
+                })
+            }
+            V::List(items) => {
+                self.boundary()?;
+                self.write(&[Op::EMPTY_LIST as u8])?;
+                self.memoize(None)?;
+                self.batch_list(items, depth)
+            }
+            V::Dict1(k, val) => {
+                self.boundary()?;
+                self.write(&[Op::EMPTY_DICT as u8])?;
+                self.memoize(None)?;
+                self.save_v(k, depth + 1)?;
+                self.save_v(val, depth + 1)?;
+                self.write(&[Op::SETITEM as u8])
+            }
+        }
+    }
+
+    /// A tuple that is not in the memo and cannot be (made fresh by a reduce).
+    fn fresh_tuple(
+        &mut self,
+        n: usize,
+        depth: usize,
+        mut item: impl FnMut(&mut Self, usize, usize) -> Result<(), PickleError>,
+    ) -> Result<(), PickleError> {
+        if n == 0 {
+            return self.write(&[Op::EMPTY_TUPLE as u8]);
+        }
+        if n > 3 {
+            self.write(&[Op::MARK as u8])?;
+        }
+        for i in 0..n {
+            item(self, i, depth + 1)?;
+        }
+        let op = match n {
+            1 => Op::TUPLE1,
+            2 => Op::TUPLE2,
+            3 => Op::TUPLE3,
+            _ => Op::TUPLE,
+        };
+        self.write(&[op as u8])?;
+        self.memoize(None)
+    }
+
+    fn batch_list(&mut self, items: &[NodeId], depth: usize) -> Result<(), PickleError> {
+        match items.len() {
+            0 => Ok(()),
+            1 => {
+                self.save_node(items[0], depth + 1)?;
+                self.write(&[Op::APPEND as u8])
+            }
+            _ => {
+                for chunk in items.chunks(BATCH) {
+                    self.write(&[Op::MARK as u8])?;
+                    for &it in chunk {
+                        self.save_node(it, depth + 1)?;
+                    }
+                    self.write(&[Op::APPENDS as u8])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The C pickler's exact-dict batching: a full last batch is followed by an empty one.
+    fn batch_dict_exact(
+        &mut self,
+        items: &[(NodeId, NodeId)],
+        depth: usize,
+    ) -> Result<(), PickleError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        if items.len() == 1 {
+            self.save_node(items[0].0, depth + 1)?;
+            self.save_node(items[0].1, depth + 1)?;
+            return self.write(&[Op::SETITEM as u8]);
+        }
+        let mut rest = items;
+        loop {
+            let n = rest.len().min(BATCH);
+            self.write(&[Op::MARK as u8])?;
+            for &(k, v) in &rest[..n] {
+                self.save_node(k, depth + 1)?;
+                self.save_node(v, depth + 1)?;
+            }
+            self.write(&[Op::SETITEMS as u8])?;
+            rest = &rest[n..];
+            if n < BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The generic iterator batching (OrderedDict): a last batch of one is a SETITEM.
+    fn batch_dict_iter(
+        &mut self,
+        items: &[(NodeId, NodeId)],
+        depth: usize,
+    ) -> Result<(), PickleError> {
+        for chunk in items.chunks(BATCH) {
+            if chunk.len() > 1 {
+                self.write(&[Op::MARK as u8])?;
+            }
+            for &(k, v) in chunk {
+                self.save_node(k, depth + 1)?;
+                self.save_node(v, depth + 1)?;
+            }
+            self.write(&[if chunk.len() > 1 {
+                Op::SETITEMS
+            } else {
+                Op::SETITEM
+            } as u8])?;
+        }
+        Ok(())
+    }
+
+    fn batch_set(&mut self, items: &[NodeId], depth: usize) -> Result<(), PickleError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let mut rest = items;
+        loop {
+            let n = rest.len().min(BATCH);
+            self.write(&[Op::MARK as u8])?;
+            for &it in &rest[..n] {
+                self.save_node(it, depth + 1)?;
+            }
+            self.write(&[Op::ADDITEMS as u8])?;
+            rest = &rest[n..];
+            if n < BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    fn fl(&self, own: Flavour) -> Flavour {
+        self.flavour.unwrap_or(own)
+    }
+
+    fn save_node(&mut self, id: NodeId, depth: usize) -> Result<(), PickleError> {
+        if depth > MAX_DEPTH {
+            return Err(PickleError::TooDeep { limit: MAX_DEPTH });
+        }
+        let g = self.g;
+        let node = g
+            .nodes
+            .get(id as usize)
+            .ok_or_else(|| PickleError::Encode(format!("node {id} does not exist")))?;
+        let key = Some(Key::Node(id));
+        match node {
+            Node::None => {
+                self.boundary()?;
+                return self.write(&[Op::NONE as u8]);
+            }
+            Node::Bool(b) => {
+                self.boundary()?;
+                return self.write(&[if *b { Op::NEWTRUE } else { Op::NEWFALSE } as u8]);
+            }
+            Node::Int(v) => return self.save_int(v),
+            Node::Float(v) => return self.save_float(*v),
+            Node::Str(s) => return self.save_str(s, key),
+            Node::Bytes(b) => return self.save_bytes(b, key),
+            Node::Global(gl) => {
+                let fl = if gl.module.contains("._core") {
+                    Flavour::Numpy2
+                } else {
+                    Flavour::Numpy1
+                };
+                return self.save_global(gl.sym, self.fl(fl));
+            }
+            _ => {}
+        }
+        self.boundary()?;
+        if self.get(key)? {
+            return Ok(());
+        }
+        match node {
+            Node::Complex(re, im) => self.save_reduce(
+                Sym::Complex,
+                V::Tuple(vec![V::Float(*re), V::Float(*im)]),
+                key,
+                None,
+            ),
+            Node::ByteArray(b) => {
+                self.save_reduce(Sym::ByteArray, V::Tuple(vec![V::Bytes(b, None)]), key, None)
+            }
+            Node::List(items) => {
+                self.write(&[Op::EMPTY_LIST as u8])?;
+                self.memoize(key)?;
+                self.batch_list(items, depth)
+            }
+            Node::Tuple(items) => {
+                if items.is_empty() {
+                    return self.write(&[Op::EMPTY_TUPLE as u8]);
+                }
+                let n = items.len();
+                if n > 3 {
+                    self.write(&[Op::MARK as u8])?;
+                }
+                for &it in items {
+                    self.save_node(it, depth + 1)?;
+                }
+                if self.memo.contains_key(&Key::Node(id)) {
+                    // A tuple reached again through its own items.
+                    if n > 3 {
+                        self.write(&[Op::POP_MARK as u8])?;
+                    } else {
+                        self.write(&vec![Op::POP as u8; n])?;
+                    }
+                    self.get(key)?;
+                    return Ok(());
+                }
+                let op = match n {
+                    1 => Op::TUPLE1,
+                    2 => Op::TUPLE2,
+                    3 => Op::TUPLE3,
+                    _ => Op::TUPLE,
+                };
+                self.write(&[op as u8])?;
+                self.memoize(key)
+            }
+            Node::Dict(items) => {
+                self.write(&[Op::EMPTY_DICT as u8])?;
+                self.memoize(key)?;
+                self.batch_dict_exact(items, depth)
+            }
+            Node::OrderedDict(items) => {
+                self.save_reduce(Sym::OrderedDict, V::Tuple(vec![]), key, None)?;
+                self.batch_dict_iter(items, depth)
+            }
+            Node::Set(items) | Node::FrozenSet(items) => {
+                let frozen = matches!(node, Node::FrozenSet(_));
+                if self.proto < 4 {
+                    let sym = if frozen { Sym::FrozenSet } else { Sym::Set };
+                    return self.save_reduce_fl(
+                        sym,
+                        Flavour::Numpy2,
+                        V::Tuple(vec![V::List(items)]),
+                        key,
+                        None,
+                        depth,
+                    );
+                }
+                if frozen {
+                    self.write(&[Op::MARK as u8])?;
+                    for &it in items {
+                        self.save_node(it, depth + 1)?;
+                    }
+                    self.write(&[Op::FROZENSET as u8])?;
+                    self.memoize(key)
+                } else {
+                    self.write(&[Op::EMPTY_SET as u8])?;
+                    self.memoize(key)?;
+                    self.batch_set(items, depth)
+                }
+            }
+            Node::Dtype(d) => {
+                let order = [d.order as char];
+                let order: String = order.iter().collect();
+                let args = V::Tuple(vec![
+                    V::Str(d.dtype.descr(), None),
+                    V::Bool(false),
+                    V::Bool(true),
+                ]);
+                let state = V::Tuple(vec![
+                    V::Int(3),
+                    V::Str(&order, None),
+                    V::None,
+                    V::None,
+                    V::None,
+                    V::Int(-1),
+                    V::Int(-1),
+                    V::Int(0),
+                ]);
+                self.save_reduce_fl(
+                    Sym::DtypeType,
+                    Flavour::Numpy2,
+                    args,
+                    key,
+                    Some(state),
+                    depth,
+                )
+            }
+            Node::NdArray(a) => {
+                let fl = self.fl(a.flavour);
+                let args = V::Tuple(vec![
+                    V::Global(Sym::NdArrayType),
+                    V::Tuple(vec![V::Int(0)]),
+                    V::Bytes(b"b", None),
+                ]);
+                let state = V::Tuple(vec![
+                    V::Int(1),
+                    V::Ints(&a.shape),
+                    V::Node(a.dtype),
+                    V::Bool(a.fortran),
+                    V::Bytes(&a.data, None),
+                ]);
+                self.save_reduce_fl(Sym::Reconstruct, fl, args, key, Some(state), depth)
+            }
+            Node::NpScalar(s) => {
+                let fl = self.fl(s.flavour);
+                let args = V::Tuple(vec![V::Node(s.dtype), V::Bytes(&s.data, None)]);
+                self.save_reduce_fl(Sym::Scalar, fl, args, key, None, depth)
+            }
+            Node::DynTensor { name, array } => {
+                let args = V::Tuple(vec![V::Tuple(vec![V::Node(*name), V::Node(*array)])]);
+                self.save_reduce_fl(Sym::Tuple, Flavour::Numpy2, args, key, None, depth)
+            }
+            Node::StaticTensor { array } => {
+                let data = || V::Str("data", Some(Key::Const("data")));
+                let args = V::Tuple(vec![
+                    data(),
+                    V::Dict1(Box::new(data()), Box::new(V::Node(*array))),
+                ]);
+                self.save_reduce_fl(Sym::Eval, Flavour::Numpy2, args, key, None, depth)
+            }
+            Node::Pending(_) => Err(PickleError::Encode(
+                "an object without its state cannot be pickled".into(),
+            )),
+            Node::None
+            | Node::Bool(_)
+            | Node::Int(_)
+            | Node::Float(_)
+            | Node::Str(_)
+            | Node::Bytes(_)
+            | Node::Global(_) => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The pickle object graph: what a `paddle.save` pickle holds, as typed nodes with
+//! object identity kept (a value shared in the file is one node here).
+//!
+//! [`decode`] builds a [`Graph`] from bytes without executing anything; [`encode`]
+//! writes the bytes CPython's C pickler writes for the same objects; [`disasm`] lists
+//! the opcodes. Globals are symbols from an exact allowlist ([`lookup_global`]).
+
+pub mod decode;
+pub mod disasm;
+pub mod encode;
+pub mod ops;
+
+use std::borrow::Cow;
+
+use num_bigint::BigInt;
+
+use crate::numpy::{DType, Flavour};
+
+pub use decode::{decode, decode_with, Limits};
+pub use encode::{encode, encode_to, EncodeOptions};
+
+/// Index of a node in [`Graph::nodes`].
+pub type NodeId = u32;
+
+/// A Python int: machine-sized when it fits, arbitrary otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PyInt {
+    Small(i64),
+    Big(BigInt),
+}
+
+impl PyInt {
+    pub fn from_big(b: BigInt) -> PyInt {
+        match i64::try_from(&b) {
+            Ok(v) => PyInt::Small(v),
+            Err(_) => PyInt::Big(b),
+        }
+    }
+    pub fn to_big(&self) -> BigInt {
+        match self {
+            PyInt::Small(v) => BigInt::from(*v),
+            PyInt::Big(b) => b.clone(),
+        }
+    }
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            PyInt::Small(v) => Some(*v),
+            PyInt::Big(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PyInt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PyInt::Small(v) => write!(f, "{v}"),
+            PyInt::Big(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// What an allowlisted global stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sym {
+    /// numpy's `_reconstruct` (ndarray reduce).
+    Reconstruct,
+    /// numpy's `scalar` (numpy scalar reduce).
+    Scalar,
+    /// The `numpy.ndarray` class (argument of `_reconstruct`).
+    NdArrayType,
+    /// The `numpy.dtype` class.
+    DtypeType,
+    /// `builtins.tuple`: Paddle's dynamic-tensor reduce `tuple(((name, array),))`.
+    Tuple,
+    Set,
+    FrozenSet,
+    ByteArray,
+    Complex,
+    /// `builtins.bytes`: protocol 2's empty bytes `bytes()`.
+    Bytes,
+    OrderedDict,
+    /// `_codecs.encode`: protocol 2's bytes `encode(latin1_text, 'latin1')`.
+    CodecsEncode,
+    /// `builtins.eval`: only Paddle's static-tensor form `eval('data', {'data': array})`.
+    Eval,
+}
+
+/// An allowlisted global: module and name exactly as written, and its meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Global {
+    pub module: &'static str,
+    pub name: &'static str,
+    pub sym: Sym,
+}
+
+const fn g(module: &'static str, name: &'static str, sym: Sym) -> Global {
+    Global { module, name, sym }
+}
+
+/// The exact (module, name) allowlist. Anything else is refused by the decoder.
+pub const ALLOWED_GLOBALS: &[Global] = &[
+    g("numpy.core.multiarray", "_reconstruct", Sym::Reconstruct),
+    g("numpy._core.multiarray", "_reconstruct", Sym::Reconstruct),
+    g("numpy.core.multiarray", "scalar", Sym::Scalar),
+    g("numpy._core.multiarray", "scalar", Sym::Scalar),
+    g("numpy", "ndarray", Sym::NdArrayType),
+    g("numpy", "dtype", Sym::DtypeType),
+    g("builtins", "tuple", Sym::Tuple),
+    g("__builtin__", "tuple", Sym::Tuple),
+    g("builtins", "set", Sym::Set),
+    g("__builtin__", "set", Sym::Set),
+    g("builtins", "frozenset", Sym::FrozenSet),
+    g("__builtin__", "frozenset", Sym::FrozenSet),
+    g("builtins", "bytearray", Sym::ByteArray),
+    g("__builtin__", "bytearray", Sym::ByteArray),
+    g("builtins", "complex", Sym::Complex),
+    g("__builtin__", "complex", Sym::Complex),
+    g("builtins", "bytes", Sym::Bytes),
+    g("__builtin__", "bytes", Sym::Bytes),
+    g("collections", "OrderedDict", Sym::OrderedDict),
+    g("_codecs", "encode", Sym::CodecsEncode),
+    g("builtins", "eval", Sym::Eval),
+    g("__builtin__", "eval", Sym::Eval),
+];
+
+/// Looks a (module, name) pair up in the allowlist.
+pub fn lookup_global(module: &[u8], name: &[u8]) -> Option<Global> {
+    ALLOWED_GLOBALS
+        .iter()
+        .copied()
+        .find(|g| g.module.as_bytes() == module && g.name.as_bytes() == name)
+}
+
+/// The allowlisted global for a symbol, spelled for a protocol and numpy flavour.
+pub fn global_for(sym: Sym, protocol: u8, flavour: Flavour) -> Global {
+    let builtins = if protocol < 3 {
+        "__builtin__"
+    } else {
+        "builtins"
+    };
+    let module = match sym {
+        Sym::Reconstruct | Sym::Scalar => flavour.multiarray(),
+        Sym::NdArrayType | Sym::DtypeType => "numpy",
+        Sym::OrderedDict => "collections",
+        Sym::CodecsEncode => "_codecs",
+        _ => builtins,
+    };
+    ALLOWED_GLOBALS
+        .iter()
+        .copied()
+        .find(|g| g.sym == sym && g.module == module)
+        .unwrap_or(ALLOWED_GLOBALS[0])
+}
+
+/// A numpy dtype object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DtypeNode {
+    pub dtype: DType,
+    /// `<`, `>` or `|` as pickled in the dtype state.
+    pub order: u8,
+}
+
+/// A numpy ndarray.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NdArray<'a> {
+    pub flavour: Flavour,
+    /// A [`Node::Dtype`] node (numpy shares dtype objects between arrays).
+    pub dtype: NodeId,
+    pub shape: Vec<u64>,
+    pub fortran: bool,
+    /// Element bytes in the array's memory order (C or Fortran) and byte order.
+    pub data: Cow<'a, [u8]>,
+}
+
+/// A numpy scalar such as `np.float32(1.5)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NpScalar<'a> {
+    pub flavour: Flavour,
+    pub dtype: NodeId,
+    pub data: Cow<'a, [u8]>,
+}
+
+/// One Python object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node<'a> {
+    None,
+    Bool(bool),
+    Int(PyInt),
+    Float(f64),
+    Complex(f64, f64),
+    Str(Cow<'a, str>),
+    Bytes(Cow<'a, [u8]>),
+    ByteArray(Cow<'a, [u8]>),
+    List(Vec<NodeId>),
+    Tuple(Vec<NodeId>),
+    Dict(Vec<(NodeId, NodeId)>),
+    OrderedDict(Vec<(NodeId, NodeId)>),
+    Set(Vec<NodeId>),
+    FrozenSet(Vec<NodeId>),
+    /// An allowlisted global used as a value (only inside numpy's reduce arguments).
+    Global(Global),
+    Dtype(DtypeNode),
+    NdArray(NdArray<'a>),
+    NpScalar(NpScalar<'a>),
+    /// Paddle's dynamic tensor: `builtins.tuple(((name, array),))`, i.e. the tuple `(name, array)`.
+    DynTensor {
+        name: NodeId,
+        array: NodeId,
+    },
+    /// Paddle's static tensor: `builtins.eval('data', {'data': array})`, i.e. the array.
+    StaticTensor {
+        array: NodeId,
+    },
+    /// Decoder-internal: the result of a REDUCE that still waits for its BUILD.
+    Pending(Pending),
+}
+
+/// Objects between their REDUCE and their BUILD.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pending {
+    Array(Flavour),
+    Dtype(DType),
+}
+
+impl Node<'_> {
+    /// Python type name, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Node::None => "NoneType",
+            Node::Bool(_) => "bool",
+            Node::Int(_) => "int",
+            Node::Float(_) => "float",
+            Node::Complex(..) => "complex",
+            Node::Str(_) => "str",
+            Node::Bytes(_) => "bytes",
+            Node::ByteArray(_) => "bytearray",
+            Node::List(_) => "list",
+            Node::Tuple(_) | Node::DynTensor { .. } => "tuple",
+            Node::Dict(_) => "dict",
+            Node::OrderedDict(_) => "OrderedDict",
+            Node::Set(_) => "set",
+            Node::FrozenSet(_) => "frozenset",
+            Node::Global(_) => "global",
+            Node::Dtype(_) => "numpy.dtype",
+            Node::NdArray(_) | Node::StaticTensor { .. } => "numpy.ndarray",
+            Node::NpScalar(_) => "numpy scalar",
+            Node::Pending(_) => "unbuilt object",
+        }
+    }
+}
+
+/// A decoded pickle.
+#[derive(Clone, Debug)]
+pub struct Graph<'a> {
+    pub nodes: Vec<Node<'a>>,
+    pub root: NodeId,
+    /// The PROTO opcode's argument, or 0/1 when the pickle has none.
+    pub protocol: u8,
+    /// The numpy module spelling found in the file, if any numpy object is in it.
+    pub flavour: Option<Flavour>,
+    /// Whether any FRAME opcode was seen.
+    pub framed: bool,
+    /// Number of bytes consumed up to and including STOP.
+    pub consumed: usize,
+}
+
+impl<'a> Graph<'a> {
+    pub fn node(&self, id: NodeId) -> &Node<'a> {
+        self.nodes.get(id as usize).unwrap_or(&Node::None)
+    }
+    /// A new, empty graph whose root is `None`.
+    pub fn new(protocol: u8) -> Self {
+        Graph {
+            nodes: vec![Node::None],
+            root: 0,
+            protocol,
+            flavour: None,
+            framed: false,
+            consumed: 0,
+        }
+    }
+    pub fn add(&mut self, n: Node<'a>) -> NodeId {
+        self.nodes.push(n);
+        (self.nodes.len() - 1) as NodeId
+    }
+    /// The dtype node of an ndarray or scalar.
+    pub fn dtype_of(&self, id: NodeId) -> Option<DtypeNode> {
+        match self.node(id) {
+            Node::Dtype(d) => Some(*d),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that can go wrong reading or writing a pickle. Each names where.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum PickleError {
+    #[error("truncated input at offset {offset}: {opcode} needs {needed} bytes, {available} left")]
+    Truncated {
+        offset: usize,
+        opcode: &'static str,
+        needed: u64,
+        available: u64,
+    },
+    #[error("pickle ended at offset {offset} without STOP")]
+    NoStop { offset: usize },
+    #[error("unknown opcode byte 0x{byte:02x} at offset {offset}")]
+    UnknownOpcode { offset: usize, byte: u8 },
+    #[error("opcode {opcode} at offset {offset} is not allowed: {reason}")]
+    ForbiddenOpcode {
+        offset: usize,
+        opcode: &'static str,
+        reason: &'static str,
+    },
+    #[error("bad argument for {opcode} at offset {offset}: {reason}")]
+    BadArgument {
+        offset: usize,
+        opcode: &'static str,
+        reason: &'static str,
+    },
+    #[error("unsupported pickle protocol {protocol} at offset {offset}")]
+    BadProtocol { offset: usize, protocol: i64 },
+    #[error("stack underflow: {opcode} at offset {offset}")]
+    StackUnderflow { offset: usize, opcode: &'static str },
+    #[error("{opcode} at offset {offset} needs a MARK and there is none")]
+    NoMark { offset: usize, opcode: &'static str },
+    #[error("memo slot {index} read at offset {offset} was never written")]
+    MemoMissing { offset: usize, index: i64 },
+    #[error("global {module}.{name} at offset {offset} is not allowed")]
+    ForbiddenGlobal {
+        offset: usize,
+        module: String,
+        name: String,
+    },
+    #[error("call of {module}.{name} at offset {offset} is not in an allowed form: {reason}")]
+    BadCall {
+        offset: usize,
+        module: &'static str,
+        name: &'static str,
+        reason: String,
+    },
+    #[error("BUILD at offset {offset} on {target} is not allowed: {reason}")]
+    BadBuild {
+        offset: usize,
+        target: &'static str,
+        reason: String,
+    },
+    #[error("{opcode} at offset {offset} expects {expected}, found {found}")]
+    BadType {
+        offset: usize,
+        opcode: &'static str,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("unhashable {found} used as a key or set item by {opcode} at offset {offset}")]
+    Unhashable {
+        offset: usize,
+        opcode: &'static str,
+        found: &'static str,
+    },
+    #[error("text of {opcode} at offset {offset} is not valid UTF-8")]
+    InvalidUtf8 { offset: usize, opcode: &'static str },
+    #[error("limit exceeded at offset {offset}: {what} (limit {limit})")]
+    Limit {
+        offset: usize,
+        what: &'static str,
+        limit: u64,
+    },
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    #[error("nesting deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    #[error("I/O error: {0}")]
+    Io(String),
+}
+
+impl PickleError {
+    /// Byte offset the error refers to, when it refers to one.
+    pub fn offset(&self) -> Option<usize> {
+        use PickleError::*;
+        match self {
+            Truncated { offset, .. }
+            | NoStop { offset }
+            | UnknownOpcode { offset, .. }
+            | ForbiddenOpcode { offset, .. }
+            | BadArgument { offset, .. }
+            | BadProtocol { offset, .. }
+            | StackUnderflow { offset, .. }
+            | NoMark { offset, .. }
+            | MemoMissing { offset, .. }
+            | ForbiddenGlobal { offset, .. }
+            | BadCall { offset, .. }
+            | BadBuild { offset, .. }
+            | BadType { offset, .. }
+            | Unhashable { offset, .. }
+            | InvalidUtf8 { offset, .. }
+            | Limit { offset, .. } => Some(*offset),
+            Encode(_) | TooDeep { .. } | Io(_) => None,
+        }
+    }
+}

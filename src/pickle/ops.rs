@@ -1,0 +1,232 @@
+//! Pickle opcodes (protocols 0-5) and an explicit, zero-copy opcode reader.
+//!
+//! The reader only splits the byte stream into `(offset, opcode, argument)`; it gives
+//! no meaning to them. Both the VM ([`super::decode`]) and the disassembler use it.
+
+use super::PickleError;
+
+macro_rules! opcodes {
+    ($($name:ident = $byte:expr,)*) => {
+        /// A pickle opcode byte.
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Op { $($name = $byte,)* }
+
+        impl Op {
+            /// The opcode for a byte, if the byte is one.
+            pub fn from_byte(b: u8) -> Option<Op> {
+                match b { $($byte => Some(Op::$name),)* _ => None }
+            }
+            /// The name pickletools gives the opcode.
+            pub fn name(self) -> &'static str {
+                match self { $(Op::$name => stringify!($name),)* }
+            }
+        }
+    };
+}
+
+opcodes! {
+    MARK = b'(', STOP = b'.', POP = b'0', POP_MARK = b'1', DUP = b'2', FLOAT = b'F',
+    INT = b'I', BININT = b'J', BININT1 = b'K', LONG = b'L', BININT2 = b'M', NONE = b'N',
+    PERSID = b'P', BINPERSID = b'Q', REDUCE = b'R', STRING = b'S', BINSTRING = b'T',
+    SHORT_BINSTRING = b'U', UNICODE = b'V', BINUNICODE = b'X', APPEND = b'a', BUILD = b'b',
+    GLOBAL = b'c', DICT = b'd', EMPTY_DICT = b'}', APPENDS = b'e', GET = b'g', BINGET = b'h',
+    INST = b'i', LONG_BINGET = b'j', LIST = b'l', EMPTY_LIST = b']', OBJ = b'o', PUT = b'p',
+    BINPUT = b'q', LONG_BINPUT = b'r', SETITEM = b's', TUPLE = b't', EMPTY_TUPLE = b')',
+    SETITEMS = b'u', BINFLOAT = b'G',
+    PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85,
+    TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
+    BINBYTES = b'B', SHORT_BINBYTES = b'C',
+    SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d, BINBYTES8 = 0x8e, EMPTY_SET = 0x8f,
+    ADDITEMS = 0x90, FROZENSET = 0x91, NEWOBJ_EX = 0x92, STACK_GLOBAL = 0x93, MEMOIZE = 0x94,
+    FRAME = 0x95,
+    BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97, READONLY_BUFFER = 0x98,
+}
+
+/// The argument an opcode carries in the stream, borrowed from the input.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Arg<'a> {
+    None,
+    /// A fixed-width or text integer (BININT*, PROTO, memo indices, FRAME length, INT/GET/PUT text).
+    Int(i64),
+    /// The raw payload of a length-prefixed or newline-terminated argument.
+    Bytes(&'a [u8]),
+    /// GLOBAL/INST: module and name lines.
+    Global(&'a [u8], &'a [u8]),
+    /// BINFLOAT.
+    Float(f64),
+}
+
+/// One decoded instruction.
+#[derive(Clone, Copy, Debug)]
+pub struct Instr<'a> {
+    pub offset: usize,
+    pub op: Op,
+    pub arg: Arg<'a>,
+}
+
+/// Splits a pickle into instructions without interpreting them.
+pub struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Reader { data, pos: 0 }
+    }
+
+    /// Current byte offset.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    fn take(&mut self, n: usize, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
+        match end {
+            Some(end) => {
+                let s = &self.data[self.pos..end];
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(PickleError::Truncated {
+                offset: at,
+                opcode: op.name(),
+                needed: n as u64,
+                available: (self.data.len() - self.pos) as u64,
+            }),
+        }
+    }
+
+    fn take_u64_len(&mut self, n: u64, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        let avail = (self.data.len() - self.pos) as u64;
+        if n > avail {
+            return Err(PickleError::Truncated {
+                offset: at,
+                opcode: op.name(),
+                needed: n,
+                available: avail,
+            });
+        }
+        self.take(n as usize, op, at)
+    }
+
+    fn line(&mut self, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        let rest = &self.data[self.pos..];
+        match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                self.pos += i + 1;
+                Ok(&rest[..i])
+            }
+            None => Err(PickleError::Truncated {
+                offset: at,
+                opcode: op.name(),
+                needed: rest.len() as u64 + 1,
+                available: rest.len() as u64,
+            }),
+        }
+    }
+
+    fn le(&mut self, n: usize, op: Op, at: usize) -> Result<u64, PickleError> {
+        let b = self.take(n, op, at)?;
+        let mut v = 0u64;
+        for (i, &x) in b.iter().enumerate() {
+            v |= (x as u64) << (8 * i);
+        }
+        Ok(v)
+    }
+
+    fn text_int(line: &[u8], op: Op, at: usize) -> Result<i64, PickleError> {
+        let s = std::str::from_utf8(line).ok().map(str::trim);
+        s.and_then(|s| s.parse::<i64>().ok())
+            .ok_or(PickleError::BadArgument {
+                offset: at,
+                opcode: op.name(),
+                reason: "not a decimal integer",
+            })
+    }
+
+    /// The next instruction, or `None` at the end of the input.
+    pub fn next_instr(&mut self) -> Option<Result<Instr<'a>, PickleError>> {
+        if self.pos >= self.data.len() {
+            return None;
+        }
+        Some(self.read_one())
+    }
+
+    fn read_one(&mut self) -> Result<Instr<'a>, PickleError> {
+        let at = self.pos;
+        let byte = self.data[at];
+        let op = Op::from_byte(byte).ok_or(PickleError::UnknownOpcode { offset: at, byte })?;
+        self.pos += 1;
+        use Op::*;
+        let arg = match op {
+            MARK | STOP | POP | POP_MARK | DUP | NONE | REDUCE | APPEND | BUILD | DICT
+            | EMPTY_DICT | APPENDS | LIST | EMPTY_LIST | OBJ | SETITEM | TUPLE | EMPTY_TUPLE
+            | SETITEMS | BINPERSID | NEWOBJ | TUPLE1 | TUPLE2 | TUPLE3 | NEWTRUE | NEWFALSE
+            | EMPTY_SET | ADDITEMS | FROZENSET | NEWOBJ_EX | STACK_GLOBAL | MEMOIZE
+            | NEXT_BUFFER | READONLY_BUFFER => Arg::None,
+            BININT => Arg::Int(self.le(4, op, at)? as u32 as i32 as i64),
+            BININT1 | BINGET | BINPUT | PROTO | EXT1 => Arg::Int(self.le(1, op, at)? as i64),
+            BININT2 | EXT2 => Arg::Int(self.le(2, op, at)? as i64),
+            LONG_BINGET | LONG_BINPUT | EXT4 => Arg::Int(self.le(4, op, at)? as i64),
+            FRAME => Arg::Int(self.le(8, op, at)? as i64),
+            BINFLOAT => {
+                let b = self.take(8, op, at)?;
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                Arg::Float(f64::from_be_bytes(a))
+            }
+            GET | PUT => {
+                let l = self.line(op, at)?;
+                Arg::Int(Self::text_int(l, op, at)?)
+            }
+            INT | LONG | FLOAT | STRING | UNICODE | PERSID => Arg::Bytes(self.line(op, at)?),
+            GLOBAL | INST => {
+                let m = self.line(op, at)?;
+                let n = self.line(op, at)?;
+                Arg::Global(m, n)
+            }
+            SHORT_BINSTRING | SHORT_BINBYTES | SHORT_BINUNICODE | LONG1 => {
+                let n = self.le(1, op, at)?;
+                Arg::Bytes(self.take_u64_len(n, op, at)?)
+            }
+            BINSTRING => {
+                let n = self.le(4, op, at)? as u32 as i32;
+                if n < 0 {
+                    return Err(PickleError::BadArgument {
+                        offset: at,
+                        opcode: op.name(),
+                        reason: "negative length",
+                    });
+                }
+                Arg::Bytes(self.take_u64_len(n as u64, op, at)?)
+            }
+            BINBYTES | BINUNICODE => {
+                let n = self.le(4, op, at)?;
+                Arg::Bytes(self.take_u64_len(n, op, at)?)
+            }
+            LONG4 => {
+                let n = self.le(4, op, at)? as u32 as i32;
+                if n < 0 {
+                    return Err(PickleError::BadArgument {
+                        offset: at,
+                        opcode: op.name(),
+                        reason: "negative length",
+                    });
+                }
+                Arg::Bytes(self.take_u64_len(n as u64, op, at)?)
+            }
+            BINUNICODE8 | BINBYTES8 | BYTEARRAY8 => {
+                let n = self.le(8, op, at)?;
+                Arg::Bytes(self.take_u64_len(n, op, at)?)
+            }
+        };
+        Ok(Instr {
+            offset: at,
+            op,
+            arg,
+        })
+    }
+}
