@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use pdsave::paddle::{file::load_file_bytes, LoadOptions};
 use pdsave::pickle::{self, EncodeOptions};
 
 #[derive(Parser)]
@@ -20,6 +21,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Print the load view (JSON, see spec/view.md) of what `paddle.load` gives for a file.
+    View {
+        path: PathBuf,
+        /// As `paddle.load(path, return_numpy=True)`.
+        #[arg(long)]
+        return_numpy: bool,
+        /// As `paddle.load(path, keep_name_table=True)`.
+        #[arg(long)]
+        keep_name_table: bool,
+    },
     /// List the opcodes of a pickle (offset, opcode, argument, memo slot).
     Disasm { file: PathBuf },
     /// Decode a pickle and encode it again with the protocol and numpy flavour found in it.
@@ -51,6 +62,25 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
+        Cmd::View {
+            path,
+            return_numpy,
+            keep_name_table,
+        } => {
+            let data = read(&path)?;
+            let opts = LoadOptions {
+                return_numpy,
+                keep_name_table,
+            };
+            let r = load_file_bytes(&data, opts);
+            match pdsave::view::view(&r) {
+                Ok(v) => {
+                    println!("{v}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Err(format!("{}: rejected: {e}", path.display())),
+            }
+        }
         Cmd::Disasm { file } => {
             let data = read(&file)?;
             let (text, err) = pickle::disasm::disasm(&data);

@@ -1,0 +1,83 @@
+//! `paddle.load` on one file (FAQ path form 1: a full file name): a pickle first; when
+//! Python's unpickler would raise `UnpicklingError`, Paddle falls back to a SelectedRows
+//! stream, then a DenseTensor stream, then a ProgramDesc, then raises ValueError (L-FILE).
+
+use std::borrow::Cow;
+
+use super::load::{load_graph, LoadError, LoadOptions};
+use super::value::{ArrayView, PaddleDType, Value};
+use crate::pickle::{self, PickleError};
+use crate::tensor_stream;
+
+/// What CPython's unpickler raises for a pdsave decode error, when pdsave can tell.
+pub fn python_class(e: &PickleError) -> Option<&'static str> {
+    use PickleError::*;
+    Some(match e {
+        NoStop { .. } => "EOFError",
+        UnknownOpcode { .. }
+        | Truncated { .. }
+        | StackUnderflow { .. }
+        | NoMark { .. }
+        | BadProtocol { .. }
+        | BadArgument { .. } => "UnpicklingError",
+        InvalidUtf8 { .. } => "UnicodeDecodeError",
+        _ => return None,
+    })
+}
+
+/// A DenseTensor stream as `paddle.load` returns it.
+pub fn tensor_value(
+    t: &tensor_stream::DenseTensor<'_>,
+    opts: LoadOptions,
+) -> Result<Value<'static>, LoadError> {
+    let dtype = PaddleDType::from_name(t.desc.data_type.paddle_name())
+        .ok_or(LoadError::Unrepresentable("tensor of this data type"))?;
+    let shape: Vec<u64> = t.desc.dims.iter().map(|&d| d.max(0) as u64).collect();
+    let np = dtype.to_numpy();
+    let array = ArrayView {
+        dtype: np,
+        order: np.native_order(),
+        shape,
+        fortran: false,
+        data: Cow::Owned(t.data.to_vec()),
+    };
+    Ok(if opts.return_numpy {
+        Value::NdArray(array)
+    } else {
+        Value::Tensor {
+            dtype,
+            array,
+            name: None,
+        }
+    })
+}
+
+/// `paddle.load(file)` on the bytes of one file.
+pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, LoadError> {
+    let g = match pickle::decode(data) {
+        Ok(g) => return load_graph(&g, opts),
+        Err(e) => match python_class(&e) {
+            Some("UnpicklingError") => e,
+            Some(class) => {
+                return Err(LoadError::Python {
+                    class,
+                    message: e.to_string(),
+                })
+            }
+            None => return Err(LoadError::Pickle(e)),
+        },
+    };
+    if tensor_stream::decode_selected_rows_prefix(data).is_ok() {
+        return Err(LoadError::Unrepresentable("SelectedRows"));
+    }
+    if let Ok((t, _)) = tensor_stream::decode_dense_tensor_prefix(data) {
+        return tensor_value(&t, opts);
+    }
+    if crate::program::parse_program_desc(data).is_ok() {
+        return Ok(Value::Program);
+    }
+    Err(LoadError::Python {
+        class: "ValueError",
+        message: format!("`paddle.load` can not parse the file ({g})"),
+    })
+}

@@ -1,0 +1,10 @@
+//! Paddle's save/load rules on top of the pickle graph: the reference `paddle.load`
+//! ([`load`]), the reference `paddle.save` ([`save`]) and the classifier of non-unique
+//! decodings ([`classify`]). Rule ids (S-, L-, A-, W-) refer to `spec/rules.md`.
+
+pub mod file;
+pub mod load;
+pub mod value;
+
+pub use load::{load_graph, load_pickle, LoadError, LoadOptions};
+pub use value::{ArrayView, PaddleDType, Value};
