@@ -26,7 +26,9 @@
 //!
 //! The `.pdiparams` records belong to the `builtin.parameter` ops plus the `pd_op.data` ops
 //! whose `persistable` result attribute is true (optimizer state in training programs), sorted
-//! by name byte-wise. Non-persistable `pd_op.data` ops are the feed targets; `pd_op.fetch` ops
+//! by name byte-wise — only those of the program's top-level block: Paddle 3.3.1 does not save
+//! a parameter op that sits inside a control-flow region (e.g. a layer created inside a
+//! `cond` branch), and its `.pdiparams` has no record for it. Non-persistable `pd_op.data` ops are the feed targets; `pd_op.fetch` ops
 //! carry the fetch names.
 
 use std::collections::BTreeMap;
@@ -226,7 +228,9 @@ struct Walk {
 }
 
 impl Walk {
-    fn region(&mut self, region: &Value, path: &str) -> Result<(), PirError> {
+    /// Walks a region; `top` is true for the program's own regions (whose blocks hold the
+    /// saved parameters) and false for regions nested in ops (control flow).
+    fn region(&mut self, region: &Value, path: &str, top: bool) -> Result<(), PirError> {
         let blocks = array(field(region, path, "blocks")?, &format!("{path}/blocks"))?;
         for (bi, block) in blocks.iter().enumerate() {
             let bpath = format!("{path}/blocks/{bi}");
@@ -234,13 +238,13 @@ impl Walk {
             self.blocks += 1;
             let ops = array(field(block, &bpath, "ops")?, &format!("{bpath}/ops"))?;
             for (oi, op) in ops.iter().enumerate() {
-                self.op(op, &format!("{bpath}/ops/{oi}"), block_index)?;
+                self.op(op, &format!("{bpath}/ops/{oi}"), block_index, top)?;
             }
         }
         Ok(())
     }
 
-    fn op(&mut self, op: &Value, path: &str, block: usize) -> Result<(), PirError> {
+    fn op(&mut self, op: &Value, path: &str, block: usize, top: bool) -> Result<(), PirError> {
         let raw_name = string(field(op, path, "#")?, &format!("{path}/#"))?;
         let name = decompress_name(raw_name);
         *self.op_counts.entry(name.clone()).or_default() += 1;
@@ -259,7 +263,7 @@ impl Walk {
             let oa = op.get("OA").and_then(Value::as_array);
             let persistable = flag(oa.and_then(|a| a.first()), true);
             let (dtype, shape) = op.get("O").map(value_type).unwrap_or((None, Vec::new()));
-            if persistable {
+            if persistable && top {
                 self.params.entry(pname.to_string()).or_insert(VarInfo {
                     name: pname.to_string(),
                     dtype,
@@ -286,6 +290,11 @@ impl Walk {
                 self.fetches
                     .push((col.unwrap_or(i64::MAX), self.ops.len(), attr_name));
             } else if attr_bool(named_attr(op.get("OA"), "persistable")) == Some(true) {
+                if !top {
+                    // Like nested parameter ops, not saved with the program's parameters.
+                    self.push_op(op, name, outputs, block);
+                    return self.nested(op, path);
+                }
                 let first = op
                     .get("O")
                     .and_then(Value::as_array)
@@ -310,16 +319,25 @@ impl Walk {
                 self.feeds.push(attr_name);
             }
         }
+        self.push_op(op, name, outputs, block);
+        self.nested(op, path)
+    }
+
+    fn push_op(&mut self, op: &Value, name: String, outputs: Vec<String>, block: usize) {
         self.ops.push(OpInfo {
             block,
             op_type: name,
             inputs: vec![(String::new(), value_ids(op.get("I")))],
             outputs: vec![(String::new(), outputs)],
         });
+    }
+
+    /// Walks the regions of a control-flow op (`pd_op.if`, `pd_op.while`, ...).
+    fn nested(&mut self, op: &Value, path: &str) -> Result<(), PirError> {
         if let Some(regions) = op.get("regions") {
             let rpath = format!("{path}/regions");
             for (ri, region) in array(regions, &rpath)?.iter().enumerate() {
-                self.region(region, &format!("{rpath}/{ri}"))?;
+                self.region(region, &format!("{rpath}/{ri}"), false)?;
             }
         }
         Ok(())
@@ -353,7 +371,7 @@ pub fn summarize_pir_value(doc: &Value) -> Result<ProgramSummary, PirError> {
         blocks: 0,
     };
     for (ri, region) in regions.iter().enumerate() {
-        w.region(region, &format!("/program/regions/{ri}"))?;
+        w.region(region, &format!("/program/regions/{ri}"), true)?;
     }
     w.fetches.sort();
     Ok(ProgramSummary {
