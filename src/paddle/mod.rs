@@ -4,6 +4,8 @@
 
 pub mod file;
 pub mod load;
+pub mod object;
+pub mod save;
 pub mod value;
 
 pub use load::{load_graph, load_pickle, LoadError, LoadOptions};

@@ -1,0 +1,436 @@
+//! The reference `paddle.save` for pickles (Paddle 3.3.1 `paddle/framework/io.py`):
+//! protocol check (S-PROTO), state-dict detection (S-DETECT), the state-dict path with its
+//! name table (S-TABLE) and big-parameter split (S-SPLIT), the generic path with its
+//! pre-walk (S-WALK: NotImplementedError on bytes/bytearray/frozenset, tuples and sets in
+//! lists and dicts replaced by copies), dynamic tensors as `tuple(name, ndarray)`
+//! (S-DYN), static tensors as `eval` (S-STATIC), Layers refused (S-LAYER).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::object::{Array, Obj, ObjGraph, ObjId, Tensor, TensorKind};
+use crate::numpy::{DType, Flavour};
+use crate::pickle::{DtypeNode, Graph, NdArray, Node, NodeId, NpScalar, PyInt};
+
+/// How `paddle.save` is called and where.
+#[derive(Clone, Copy, Debug)]
+pub struct SaveOptions {
+    /// `protocol=` (Paddle accepts 2, 3, 4).
+    pub protocol: i64,
+    /// numpy of the saving environment (module path of `_reconstruct`).
+    pub flavour: Flavour,
+    /// S-SPLIT threshold in bytes: `(2**30 - 1)` in Paddle; smaller in tests.
+    pub big_param_bytes: u64,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        SaveOptions { protocol: 4, flavour: Flavour::Numpy2, big_param_bytes: (1 << 30) - 1 }
+    }
+}
+
+/// What `paddle.save` produces.
+#[derive(Debug)]
+pub enum Saved {
+    /// A pickle; encode it with `pickle::encode` at the same protocol.
+    Pickle(Graph<'static>),
+    /// A `paddle.static.Program`: Paddle writes the program, not a pickle.
+    Program,
+}
+
+/// The exception `paddle.save` raises.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("paddle.save raises {class}: {message}")]
+pub struct SaveError {
+    pub class: &'static str,
+    pub message: String,
+}
+
+fn err(class: &'static str, message: impl Into<String>) -> SaveError {
+    SaveError { class, message: message.into() }
+}
+
+const MAX_DEPTH: usize = 1000;
+
+fn is_dict(o: &Obj) -> bool {
+    matches!(o, Obj::Dict(_) | Obj::OrderedDict(_))
+}
+
+fn values(o: &Obj) -> Vec<ObjId> {
+    match o {
+        Obj::Dict(p) | Obj::OrderedDict(p) => p.iter().map(|&(_, v)| v).collect(),
+        Obj::List(v) | Obj::Tuple(v) => v.clone(),
+        _ => vec![],
+    }
+}
+
+/// `_contain_x(obj, paddle types)`: dict values, lists and tuples, not sets.
+fn contains_paddle(g: &ObjGraph, id: ObjId, depth: usize) -> Result<bool, SaveError> {
+    if depth > MAX_DEPTH {
+        return Err(err("RecursionError", "maximum recursion depth exceeded"));
+    }
+    let o = g.get(id);
+    if matches!(o, Obj::Tensor(_) | Obj::Layer | Obj::Program) {
+        return Ok(true);
+    }
+    for v in values(o) {
+        if contains_paddle(g, v, depth + 1)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// S-DETECT: `_is_state_dict`.
+pub fn is_state_dict(g: &ObjGraph) -> Result<bool, SaveError> {
+    let root = g.get(g.root);
+    let (Obj::Dict(items) | Obj::OrderedDict(items)) = root else { return Ok(false) };
+    for &(_, v) in items {
+        let o = g.get(v);
+        if is_dict(o) {
+            for inner in values(o) {
+                if contains_paddle(g, inner, 1)? {
+                    return Ok(false);
+                }
+            }
+        } else if !matches!(o, Obj::Tensor(_)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// S-WALK: `_parse_every_object(obj, is_layer, ...)` raises NotImplementedError on the
+/// first iterable it cannot walk.
+fn walk_check(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveError> {
+    if depth > MAX_DEPTH {
+        return Err(err("RecursionError", "maximum recursion depth exceeded"));
+    }
+    match g.get(id) {
+        Obj::Dict(_) | Obj::OrderedDict(_) | Obj::List(_) | Obj::Tuple(_) => {
+            for v in values(g.get(id)) {
+                walk_check(g, v, depth + 1)?;
+            }
+            Ok(())
+        }
+        Obj::Set(v) => {
+            for &x in v {
+                walk_check(g, x, depth + 1)?;
+            }
+            Ok(())
+        }
+        o @ (Obj::Bytes(_) | Obj::ByteArray(_) | Obj::FrozenSet(_)) => {
+            let t = match o {
+                Obj::Bytes(_) => "bytes",
+                Obj::ByteArray(_) => "bytearray",
+                _ => "frozenset",
+            };
+            Err(err(
+                "NotImplementedError",
+                format!("The iterable objects supported are tuple, list, dict, OrderedDict, string. But received <class '{t}'>."),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `paddle.save(obj, path, protocol=...)` in dynamic-graph mode.
+pub fn save(g: &ObjGraph, opts: &SaveOptions) -> Result<Saved, SaveError> {
+    if matches!(g.get(g.root), Obj::Program) {
+        return Ok(Saved::Program);
+    }
+    if !(2..=4).contains(&opts.protocol) {
+        return Err(err("ValueError", format!("Expected 1<'protocol'<5, but received protocol={}", opts.protocol)));
+    }
+    let mut e = Emitter {
+        src: g,
+        out: Graph::new(opts.protocol as u8),
+        memo: HashMap::new(),
+        dtypes: HashMap::new(),
+        singletons: HashMap::new(),
+        flavour: opts.flavour,
+        generic: true,
+    };
+    e.out.flavour = Some(opts.flavour);
+    if is_state_dict(g)? {
+        e.generic = false;
+        let root = e.state_dict(opts)?;
+        e.out.root = root;
+    } else {
+        walk_check(g, g.root, 0)?;
+        let root = e.emit(g.root, Ctx::Original, 0)?;
+        e.out.root = root;
+    }
+    Ok(Saved::Pickle(e.out))
+}
+
+/// Whether a tuple or set is the object the user built or a copy made by S-WALK.
+#[derive(Clone, Copy, PartialEq)]
+enum Ctx {
+    Original,
+    Copy,
+}
+
+struct Emitter<'s> {
+    src: &'s ObjGraph,
+    out: Graph<'static>,
+    memo: HashMap<ObjId, NodeId>,
+    dtypes: HashMap<(DType, u8), NodeId>,
+    /// CPython's cached objects: '' and one-latin-1-character str, b'' and one-byte bytes.
+    singletons: HashMap<(bool, Vec<u8>), NodeId>,
+    flavour: Flavour,
+    /// Generic path (dispatch table, S-WALK copies) or state-dict path (plain pickler).
+    generic: bool,
+}
+
+impl Emitter<'_> {
+    fn dtype(&mut self, d: DType, order: u8) -> NodeId {
+        if order == b'>' {
+            // numpy shares only its built-in (native) descriptors.
+            return self.out.add(Node::Dtype(DtypeNode { dtype: d, order }));
+        }
+        if let Some(&id) = self.dtypes.get(&(d, order)) {
+            return id;
+        }
+        let id = self.out.add(Node::Dtype(DtypeNode { dtype: d, order }));
+        self.dtypes.insert((d, order), id);
+        id
+    }
+
+    fn array(&mut self, a: &Array) -> NodeId {
+        let dtype = self.dtype(a.dtype, a.order);
+        self.out.add(Node::NdArray(NdArray {
+            flavour: self.flavour,
+            dtype,
+            shape: a.shape.clone(),
+            fortran: a.fortran,
+            data: Cow::Owned(a.data.clone()),
+        }))
+    }
+
+    /// `np.array(tensor.cpu())`: C order, native order; bfloat16 as uint16.
+    fn tensor_array(t: &Tensor) -> Array {
+        let dtype = t.dtype.to_numpy();
+        Array { dtype, order: dtype.native_order(), shape: t.shape.clone(), fortran: false, data: t.data.clone() }
+    }
+
+    /// A str Python creates afresh (tensor names, table keys); short ones are CPython's cached objects.
+    fn str_node(&mut self, s: &str) -> NodeId {
+        if s.chars().count() <= 1 && s.chars().all(|c| (c as u32) < 256) {
+            let key = (true, s.as_bytes().to_vec());
+            if let Some(&n) = self.singletons.get(&key) {
+                return n;
+            }
+            let n = self.out.add(Node::Str(Cow::Owned(s.to_string())));
+            self.singletons.insert(key, n);
+            return n;
+        }
+        self.out.add(Node::Str(Cow::Owned(s.to_string())))
+    }
+
+    fn emit(&mut self, id: ObjId, ctx: Ctx, depth: usize) -> Result<NodeId, SaveError> {
+        if depth > MAX_DEPTH {
+            return Err(err("RecursionError", "maximum recursion depth exceeded while pickling an object"));
+        }
+        let o = self.src.get(id);
+        let single = match o {
+            Obj::Str(s) if s.chars().count() <= 1 && s.chars().all(|c| (c as u32) < 256) => Some((true, s.as_bytes().to_vec())),
+            Obj::Bytes(b) if b.len() <= 1 => Some((false, b.clone())),
+            _ => None,
+        };
+        if let Some(key) = single {
+            if let Some(&n) = self.singletons.get(&key) {
+                return Ok(n);
+            }
+            let n = self.out.add(match o {
+                Obj::Str(s) => Node::Str(Cow::Owned(s.clone())),
+                _ => Node::Bytes(Cow::Owned(key.1.clone())),
+            });
+            self.singletons.insert(key, n);
+            return Ok(n);
+        }
+        let copied = ctx == Ctx::Copy && self.generic && matches!(o, Obj::Tuple(_) | Obj::Set(_));
+        if !copied {
+            if let Some(&n) = self.memo.get(&id) {
+                return Ok(n);
+            }
+        }
+        // Items of lists and dict values were replaced by S-WALK: their tuples/sets are copies.
+        let slot = if self.generic { Ctx::Copy } else { Ctx::Original };
+        let inner = if copied { Ctx::Copy } else { Ctx::Original };
+        let node = match o {
+            Obj::None => Node::None,
+            Obj::Bool(b) => Node::Bool(*b),
+            Obj::Int(i) => Node::Int(i.clone()),
+            Obj::Float(f) => Node::Float(*f),
+            Obj::Complex(r, i) => Node::Complex(*r, *i),
+            Obj::Str(s) => Node::Str(Cow::Owned(s.clone())),
+            Obj::Bytes(b) => Node::Bytes(Cow::Owned(b.clone())),
+            Obj::ByteArray(b) => Node::ByteArray(Cow::Owned(b.clone())),
+            Obj::List(v) => {
+                let me = self.reserve(id);
+                let items = v.iter().map(|&x| self.emit(x, slot, depth + 1)).collect::<Result<_, _>>()?;
+                self.out.nodes[me as usize] = Node::List(items);
+                return Ok(me);
+            }
+            Obj::Dict(p) | Obj::OrderedDict(p) => {
+                let me = self.reserve(id);
+                let mut items = Vec::with_capacity(p.len());
+                for &(k, v) in p {
+                    items.push((self.emit(k, Ctx::Original, depth + 1)?, self.emit(v, slot, depth + 1)?));
+                }
+                self.out.nodes[me as usize] = if matches!(o, Obj::Dict(_)) { Node::Dict(items) } else { Node::OrderedDict(items) };
+                return Ok(me);
+            }
+            Obj::Tuple(v) => Node::Tuple(v.iter().map(|&x| self.emit(x, inner, depth + 1)).collect::<Result<_, _>>()?),
+            Obj::Set(v) => Node::Set(v.iter().map(|&x| self.emit(x, inner, depth + 1)).collect::<Result<_, _>>()?),
+            Obj::FrozenSet(v) => {
+                Node::FrozenSet(v.iter().map(|&x| self.emit(x, Ctx::Original, depth + 1)).collect::<Result<_, _>>()?)
+            }
+            Obj::NdArray(a) => {
+                let n = self.array(a);
+                self.memo.insert(id, n);
+                return Ok(n);
+            }
+            Obj::NpScalar { dtype, data } => {
+                let d = self.dtype(*dtype, dtype.native_order());
+                Node::NpScalar(NpScalar { flavour: self.flavour, dtype: d, data: Cow::Owned(data.clone()) })
+            }
+            Obj::Tensor(t) => {
+                if !self.generic {
+                    return Err(err("RuntimeError", "(PreconditionNotMet) Tensor is not in shared memory."));
+                }
+                let arr = self.array(&Self::tensor_array(t));
+                match t.kind {
+                    TensorKind::Static => Node::StaticTensor { array: arr },
+                    TensorKind::Dynamic | TensorKind::Parameter => {
+                        let name = self.str_node(t.name.as_deref().unwrap_or("generated_tensor"));
+                        Node::DynTensor { name, array: arr }
+                    }
+                }
+            }
+            Obj::Layer => return Err(err("ValueError", "paddle do not support saving `paddle.nn.Layer` object.")),
+            Obj::Program => return Err(err("TypeError", "a Program inside another object cannot be pickled")),
+        };
+        let n = self.out.add(node);
+        if !copied {
+            self.memo.insert(id, n);
+        }
+        Ok(n)
+    }
+
+    fn reserve(&mut self, id: ObjId) -> NodeId {
+        let n = self.out.add(Node::None);
+        self.memo.insert(id, n);
+        n
+    }
+
+    /// S-TABLE and S-SPLIT: `_build_saved_state_dict` then `_unpack_saved_dict`, pickled
+    /// with the plain pickler (no dispatch table, no pre-walk).
+    fn state_dict(&mut self, opts: &SaveOptions) -> Result<NodeId, SaveError> {
+        let (Obj::Dict(items) | Obj::OrderedDict(items)) = self.src.get(self.src.root) else {
+            return Err(err("NotImplementedError", "state dict must be a dict"));
+        };
+        let items = items.clone();
+        let root = self.out.add(Node::None);
+        let mut saved: Vec<(NodeId, NodeId)> = Vec::new();
+        let mut table: Vec<(NodeId, NodeId)> = Vec::new();
+        // (key node, array) of ndarrays, to check for splitting.
+        let mut arrays: Vec<(usize, Array)> = Vec::new();
+        for &(k, v) in &items {
+            let kn = self.emit(k, Ctx::Original, 1)?;
+            match self.src.get(v) {
+                Obj::Tensor(t) if t.kind != TensorKind::Static => {
+                    let a = Self::tensor_array(t);
+                    arrays.push((saved.len(), a.clone()));
+                    let an = self.array(&a);
+                    saved.push((kn, an));
+                    let name = self.str_node(t.name.as_deref().unwrap_or("generated_tensor"));
+                    table.push((kn, name));
+                }
+                Obj::Tensor(_) => {
+                    return Err(err("RuntimeError", "(PreconditionNotMet) Tensor is not in shared memory."));
+                }
+                Obj::NdArray(a) => {
+                    arrays.push((saved.len(), a.clone()));
+                    let vn = self.emit(v, Ctx::Original, 1)?;
+                    saved.push((kn, vn));
+                }
+                _ => {
+                    let vn = self.emit(v, Ctx::Original, 1)?;
+                    saved.push((kn, vn));
+                }
+            }
+        }
+        let tkey = self.str_node("StructuredToParameterName@@");
+        let tnode = self.out.add(Node::Dict(table));
+        saved.push((tkey, tnode));
+        if opts.protocol < 4 {
+            self.split(&mut saved, &arrays, opts)?;
+        }
+        self.out.nodes[root as usize] = Node::Dict(saved);
+        Ok(root)
+    }
+
+    fn split(&mut self, saved: &mut Vec<(NodeId, NodeId)>, arrays: &[(usize, Array)], opts: &SaveOptions) -> Result<(), SaveError> {
+        let mut info: Vec<(NodeId, NodeId)> = Vec::new();
+        let mut parts_all: Vec<(NodeId, NodeId)> = Vec::new();
+        let mut remove: Vec<NodeId> = Vec::new();
+        for (pos, a) in arrays {
+            let itemsize = a.dtype.itemsize() as u64;
+            let max = opts.big_param_bytes / itemsize;
+            let n: u64 = a.shape.iter().product();
+            if max == 0 || n <= max {
+                continue;
+            }
+            let key = saved[*pos].0;
+            let key_str = match self.out.node(key) {
+                Node::Str(s) => s.to_string(),
+                _ => return Err(err("TypeError", "big parameter keys must be str")),
+            };
+            // value.flatten(): C order, same dtype object.
+            let le = crate::paddle::value::ArrayView {
+                dtype: a.dtype,
+                order: b'<',
+                shape: a.shape.clone(),
+                fortran: a.fortran,
+                data: Cow::Borrowed(&a.data),
+            };
+            let flat = le.c_order_le().into_owned();
+            let parts = n.div_ceil(max);
+            let mut names = Vec::new();
+            for i in 0..parts {
+                let lo = (i * max * itemsize) as usize;
+                let hi = (((i + 1) * max).min(n) * itemsize) as usize;
+                let name = self.str_node(&format!("{key_str}@@.{i}"));
+                let part = Array {
+                    dtype: a.dtype,
+                    order: a.order,
+                    shape: vec![(hi - lo) as u64 / itemsize],
+                    fortran: false,
+                    data: flat[lo..hi].to_vec(),
+                };
+                let pn = self.array(&part);
+                names.push(name);
+                parts_all.push((name, pn));
+            }
+            let shape_items: Vec<NodeId> = a.shape.iter().map(|&d| self.out.add(Node::Int(PyInt::Small(d as i64)))).collect();
+            let shape = self.out.add(Node::Tuple(shape_items));
+            let slices = self.out.add(Node::List(names));
+            let k1 = self.str_node("OriginShape");
+            let k2 = self.str_node("slices");
+            let spec = self.out.add(Node::Dict(vec![(k1, shape), (k2, slices)]));
+            info.push((key, spec));
+            remove.push(key);
+        }
+        if info.is_empty() {
+            return Ok(());
+        }
+        saved.retain(|(k, _)| !remove.contains(k));
+        saved.extend(parts_all);
+        let ik = self.str_node("UnpackBigParamInfor@@");
+        let inode = self.out.add(Node::Dict(info));
+        saved.push((ik, inode));
+        Ok(())
+    }
+}
