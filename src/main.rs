@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use pdsave::paddle::{file::load_file_bytes, LoadOptions};
+use pdsave::numpy::Flavour;
+use pdsave::paddle::object::ObjGraph;
+use pdsave::paddle::save::{save, SaveOptions, Saved};
 use pdsave::pickle::{self, EncodeOptions};
 
 #[derive(Parser)]
@@ -21,6 +24,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Write what `paddle.save` writes for a save-side object given as JSON (spec/object.md).
+    Save {
+        /// The object as JSON (`-` for standard input).
+        object: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        protocol: i64,
+        /// numpy of the simulated saving environment: 1 or 2.
+        #[arg(long, default_value_t = 2)]
+        numpy: u8,
+    },
     /// Print the load view (JSON, see spec/view.md) of what `paddle.load` gives for a file.
     View {
         path: PathBuf,
@@ -62,6 +77,28 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
+        Cmd::Save { object, output, protocol, numpy } => {
+            let text = if object.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| e.to_string())?;
+                s
+            } else {
+                String::from_utf8(read(&object)?).map_err(|e| e.to_string())?
+            };
+            let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", object.display()))?;
+            let obj = ObjGraph::from_json(&j).map_err(|e| e.to_string())?;
+            let flavour = if numpy == 1 { Flavour::Numpy1 } else { Flavour::Numpy2 };
+            let opts = SaveOptions { protocol, flavour, ..SaveOptions::default() };
+            match save(&obj, &opts).map_err(|e| e.to_string())? {
+                Saved::Pickle(g) => {
+                    let f = std::fs::File::create(&output).map_err(|e| format!("{}: {e}", output.display()))?;
+                    let eo = EncodeOptions { protocol: protocol as u8, flavour: None };
+                    pickle::encode_to(&g, &eo, std::io::BufWriter::new(f)).map_err(|e| e.to_string())?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Saved::Program => Err("a Program is saved as a program, not a pickle".into()),
+            }
+        }
         Cmd::View {
             path,
             return_numpy,
