@@ -82,9 +82,11 @@ fn cases_in(dir: &Path) -> Vec<Case> {
     out
 }
 
-/// Corpus cases plus the local samples, filtered by format.
+/// Corpus cases plus the local samples, filtered by format. `PDSAVE_CORPUS` overrides the
+/// corpus directory (e.g. a freshly generated one).
 fn cases(format: &str) -> Vec<Case> {
-    let mut all = cases_in(&root().join("corpus/cases"));
+    let corpus = std::env::var_os("PDSAVE_CORPUS").map_or_else(|| root().join("corpus/cases"), PathBuf::from);
+    let mut all = cases_in(&corpus);
     all.extend(cases_in(&root().join("tests/data/binary")));
     all.into_iter().filter(|c| c.format() == format).collect()
 }
@@ -292,7 +294,7 @@ fn program_cases_summarize_and_reencode() {
 #[test]
 fn directory_cases_per_variable_files() {
     let cs = cases("directory");
-    let (mut files, mut dirs) = (0, 0);
+    let (mut files, mut dirs, mut with_program) = (0, 0, 0);
     for c in &cs {
         let dir = c.entry();
         let label = &c.id;
@@ -315,6 +317,24 @@ fn directory_cases_per_variable_files() {
                     let got = s.parameter_names();
                     let got: BTreeSet<&str> = got.iter().map(String::as_str).collect();
                     assert_eq!(got, want, "{label}: program persistables vs files");
+                    let files: Vec<(String, Vec<u8>)> = c
+                        .values
+                        .iter()
+                        .filter_map(|v| v["name"].as_str())
+                        .map(|n| (n.to_string(), read(&dir.join(n))))
+                        .collect();
+                    let named = program::load_separate(&read(&p), |name| {
+                        files.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice())
+                    })
+                    .unwrap_or_else(|e| panic!("{label}: {e}"));
+                    for (n, v) in named.iter().zip(&c.values) {
+                        assert_eq!(n.name, v["name"].as_str().unwrap(), "{label}");
+                        check_value(&format!("{label}/{}", n.name), n.tensor(), v);
+                        assert!(n.matches_declaration(), "{label}/{}", n.name);
+                    }
+                    let missing = program::load_separate(&read(&p), |_| None).unwrap_err();
+                    assert!(matches!(missing, ModelError::MissingVariableFile { .. }), "{missing}");
+                    with_program += 1;
                 }
             }
         } else {
@@ -341,7 +361,7 @@ fn directory_cases_per_variable_files() {
             files += named.len();
         }
     }
-    eprintln!("directory: {dirs} directories, {files} variables");
+    eprintln!("directory: {dirs} directories ({with_program} with __model__), {files} variables");
 }
 
 #[test]

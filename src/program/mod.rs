@@ -148,6 +148,10 @@ pub enum ModelError {
     Params(#[from] TensorStreamError),
     #[error("the program names {names} parameters but the parameter file holds {records} records")]
     CountMismatch { names: usize, records: usize },
+    #[error("no file for persistable variable {name:?}")]
+    MissingVariableFile { name: String },
+    #[error("variable file {name:?}: {source}")]
+    VariableFile { name: String, source: TensorStreamError },
 }
 
 /// A parameter record with its name (and the program's declaration of it, when known).
@@ -375,6 +379,25 @@ pub fn load_inference_model<'a>(
             declared: Some(decl),
         })
         .collect())
+}
+
+/// Loads a 1.x-style directory (`__model__` or `__model__.json` plus one DenseTensor file per
+/// persistable variable, named after it): `file` returns the bytes of the file for a variable
+/// name. Records come back in name order; each file must hold exactly one record.
+pub fn load_separate<'a>(
+    program: &[u8],
+    mut file: impl FnMut(&str) -> Option<&'a [u8]>,
+) -> Result<Vec<NamedTensor<'a>>, ModelError> {
+    let summary = summarize_program(program)?;
+    let mut out = Vec::with_capacity(summary.persistable.len());
+    for (index, decl) in summary.persistable.into_iter().enumerate() {
+        let bytes = file(&decl.name).ok_or_else(|| ModelError::MissingVariableFile { name: decl.name.clone() })?;
+        let tensor = crate::tensor_stream::decode_dense_tensor(bytes)
+            .map_err(|source| ModelError::VariableFile { name: decl.name.clone(), source })?;
+        let record = TensorRecord { index, offset: 0, len: bytes.len(), tensor };
+        out.push(NamedTensor { name: decl.name.clone(), record, declared: Some(decl) });
+    }
+    Ok(out)
 }
 
 /// Loads legacy `jit.save` parameters named by `.pdiparams.info` (a pickle whose dict keys, in
