@@ -22,12 +22,16 @@
 //! * varints minimally encoded, each non-repeated field at most once.
 //!
 //! Measured: every `.pdmodel` written by Paddle 2.6.2 and by Paddle 3.3.1 in legacy-IR mode
-//! (`FLAGS_enable_pir_api=0`) — `jit.save`, `static.save_inference_model`, `static.save`,
-//! 1.x-style `__model__` — re-encodes byte-identically (see tests/binary_formats.rs, which
-//! checks every program in the committed corpus). A file written by a foreign protobuf
-//! library with packed repeated fields or a different field order would still decode, but
-//! re-encode to different (canonical) bytes; [`ProgramSummary::reencodes_identically`]
-//! reports which case a file is in.
+//! (`paddle.pir_utils.OldIrGuard()` or `FLAGS_enable_pir_api=0`) — `jit.save`,
+//! `static.save_inference_model` (also `legacy_format=True`), `static.save`,
+//! `paddle.save(Program)`, 1.x-style `__model__` and `model_filename` files — re-encodes
+//! byte-identically, so none carries an unknown field (tests/binary_formats.rs checks every
+//! program of the committed corpus and of tests/data/binary). It cannot hold for: files from
+//! Paddle releases that still wrote `ProgramDesc` field 3 (`op_compatible_map`, dropped from
+//! the schema; prost would drop it), files written by another protobuf library with packed
+//! repeated fields or another field order (they decode, but re-encode to the canonical bytes),
+//! and files with duplicated non-repeated fields (last one wins, the others vanish).
+//! [`ProgramSummary::reencodes_identically`] reports which case a file is in.
 //!
 //! # Parameter order
 //!
