@@ -291,6 +291,39 @@ fn program_cases_summarize_and_reencode() {
     eprintln!("program: {pir} PIR, {legacy} legacy");
 }
 
+/// `paddle.static.save` writes the program next to `.pdparams`/`.pdopt` pickles; the program's
+/// persistable variables (PIR: parameters + persistable `pd_op.data`) must be exactly the
+/// pickles' keys, with the same dtypes and shapes.
+#[test]
+fn static_save_program_persistables_match_pickled_state() {
+    let mut checked = 0;
+    for c in cases("program") {
+        let Some(base) = c.id.rsplit_once('_').map(|(b, _)| b.to_string()) else { continue };
+        if !base.ends_with("static_save") {
+            continue;
+        }
+        let parent = c.dir.parent().unwrap();
+        let mut state: Vec<Value> = Vec::new();
+        for sfx in ["pdparams", "pdopt"] {
+            let sib = cases_in(parent).into_iter().find(|s| s.id == format!("{base}_{sfx}"));
+            state.extend(sib.map(|s| s.values).unwrap_or_default());
+        }
+        if state.is_empty() {
+            continue;
+        }
+        state.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        let s = summarize_program(&read(&c.entry())).unwrap();
+        let names: Vec<&str> = state.iter().map(|v| v["name"].as_str().unwrap()).collect();
+        assert_eq!(s.parameter_names(), names, "{}", c.id);
+        for (decl, v) in s.persistable.iter().zip(&state) {
+            assert_eq!(decl.dtype, Some(dtype_of(v["dtype"].as_str().unwrap())), "{}/{}", c.id, decl.name);
+            assert_eq!(decl.shape, shape_of(v), "{}/{}", c.id, decl.name);
+        }
+        checked += 1;
+    }
+    eprintln!("static.save programs checked against their pickles: {checked}");
+}
+
 #[test]
 fn directory_cases_per_variable_files() {
     let cs = cases("directory");
