@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use pdsave::paddle::{file::load_file_bytes, LoadOptions};
 use pdsave::numpy::Flavour;
 use pdsave::paddle::object::ObjGraph;
 use pdsave::paddle::save::{save, SaveOptions, Saved};
+use pdsave::paddle::{file::load_file_bytes, LoadOptions};
 use pdsave::pickle::{self, EncodeOptions};
 
 #[derive(Parser)]
@@ -77,23 +77,43 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
-        Cmd::Save { object, output, protocol, numpy } => {
+        Cmd::Save {
+            object,
+            output,
+            protocol,
+            numpy,
+        } => {
             let text = if object.as_os_str() == "-" {
                 let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| e.to_string())?;
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .map_err(|e| e.to_string())?;
                 s
             } else {
                 String::from_utf8(read(&object)?).map_err(|e| e.to_string())?
             };
-            let j: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", object.display()))?;
+            let j: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", object.display()))?;
             let obj = ObjGraph::from_json(&j).map_err(|e| e.to_string())?;
-            let flavour = if numpy == 1 { Flavour::Numpy1 } else { Flavour::Numpy2 };
-            let opts = SaveOptions { protocol, flavour, ..SaveOptions::default() };
+            let flavour = if numpy == 1 {
+                Flavour::Numpy1
+            } else {
+                Flavour::Numpy2
+            };
+            let opts = SaveOptions {
+                protocol,
+                flavour,
+                ..SaveOptions::default()
+            };
             match save(&obj, &opts).map_err(|e| e.to_string())? {
                 Saved::Pickle(g) => {
-                    let f = std::fs::File::create(&output).map_err(|e| format!("{}: {e}", output.display()))?;
-                    let eo = EncodeOptions { protocol: protocol as u8, flavour: None };
-                    pickle::encode_to(&g, &eo, std::io::BufWriter::new(f)).map_err(|e| e.to_string())?;
+                    let f = std::fs::File::create(&output)
+                        .map_err(|e| format!("{}: {e}", output.display()))?;
+                    let eo = EncodeOptions {
+                        protocol: protocol as u8,
+                        flavour: None,
+                    };
+                    pickle::encode_to(&g, &eo, std::io::BufWriter::new(f))
+                        .map_err(|e| e.to_string())?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Saved::Program => Err("a Program is saved as a program, not a pickle".into()),
@@ -110,6 +130,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 keep_name_table,
             };
             let r = load_file_bytes(&data, opts);
+            if let Err(e) = &r {
+                eprintln!("pdsave: {}: {e}", path.display());
+            }
             match pdsave::view::view(&r) {
                 Ok(v) => {
                     println!("{v}");

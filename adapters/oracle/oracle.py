@@ -50,6 +50,9 @@ def _float(v):
 class Builder:
     def __init__(self):
         self.ids = {}
+        # A static DenseTensor borrows the memory of the Tensor it came from: keep those
+        # alive for the whole request, or the DenseTensor reads freed memory.
+        self.keep = []
 
     def array(self, j):
         dt = np.dtype(j["dtype"])
@@ -75,6 +78,7 @@ class Builder:
         if j["dtype"] == "bfloat16" and str(t.dtype) != "paddle.bfloat16":
             raise ValueError("could not build a bfloat16 tensor")
         if kind == "static":
+            self.keep.append(t)
             return t.value().get_tensor()
         if j.get("name") is not None:
             t.name = j["name"]
@@ -129,8 +133,9 @@ class Builder:
 
 def handle(req, tmpdir):
     rid = req.get("id")
+    builder = Builder()
     try:
-        obj = Builder().build(req["obj"])
+        obj = builder.build(req["obj"])
     except Exception as e:  # noqa: BLE001
         return {"id": rid, "adapter_error": f"{type(e).__name__}: {e}"}
     path = os.path.join(tmpdir, "obj.pd")

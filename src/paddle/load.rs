@@ -346,12 +346,6 @@ fn to_tensor<'a>(a: ArrayView<'a>, name: Option<String>) -> Result<Value<'a>, Lo
             ),
         )
     })?;
-    if a.order == b'>' && a.dtype.itemsize() > 1 {
-        return Err(LoadError::py(
-            "ValueError",
-            "(InvalidArgument) incompatible array data type (big-endian)",
-        ));
-    }
     Ok(Value::Tensor {
         dtype,
         array: a,
@@ -391,7 +385,7 @@ fn name_table_path(v: &mut Value, opts: LoadOptions) -> Result<(), LoadError> {
                 Value::Str(s) => s.into_owned(),
                 _ => return Err(LoadError::py("TypeError", "tensor name must be a str")),
             };
-            its[i].1 = to_tensor(a, Some(name))?;
+            its[i].1 = to_tensor(a, Some(name).filter(|n| !n.is_empty()))?;
         }
     }
     if !opts.keep_name_table {
@@ -454,7 +448,8 @@ fn convert<'a>(v: Value<'a>, tuple_mode: bool, opts: LoadOptions) -> Result<Valu
                 if opts.return_numpy {
                     Ok(Value::NdArray(a))
                 } else {
-                    to_tensor(a, Some(n.into_owned()))
+                    // L-NAME: an empty name makes Paddle generate `eager_tmp_<N>`.
+                    to_tensor(a, Some(n.into_owned()).filter(|n| !n.is_empty()))
                 }
             }
             _ => Err(LoadError::py("TypeError", "not a (name, ndarray) tuple")),

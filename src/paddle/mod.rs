@@ -2,10 +2,12 @@
 //! ([`load`]), the reference `paddle.save` ([`save`]) and the classifier of non-unique
 //! decodings ([`classify`]). Rule ids (S-, L-, A-, W-) refer to `spec/rules.md`.
 
+pub mod classify;
 pub mod file;
 pub mod load;
 pub mod object;
 pub mod save;
+pub mod snippet;
 pub mod value;
 
 pub use load::{load_graph, load_pickle, LoadError, LoadOptions};

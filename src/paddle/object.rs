@@ -77,7 +77,10 @@ pub enum Obj {
     Set(Vec<ObjId>),
     FrozenSet(Vec<ObjId>),
     NdArray(Array),
-    NpScalar { dtype: DType, data: Vec<u8> },
+    NpScalar {
+        dtype: DType,
+        data: Vec<u8>,
+    },
     Tensor(Tensor),
     /// A `paddle.nn.Layer` (saving one raises ValueError).
     Layer,
@@ -118,7 +121,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn float_json(v: f64) -> J {
@@ -127,7 +133,9 @@ fn float_json(v: f64) -> J {
     } else if v.is_infinite() {
         J::from(if v > 0.0 { "inf" } else { "-inf" })
     } else {
-        serde_json::Number::from_f64(v).map(J::Number).unwrap_or(J::Null)
+        serde_json::Number::from_f64(v)
+            .map(J::Number)
+            .unwrap_or(J::Null)
     }
 }
 
@@ -186,15 +194,27 @@ impl ObjGraph {
             Obj::Bool(b) => json!({"t": "bool", "v": b}),
             Obj::Int(i) => json!({"t": "int", "v": i.to_string()}),
             Obj::Float(f) => json!({"t": "float", "v": float_json(*f)}),
-            Obj::Complex(r, i) => json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)}),
+            Obj::Complex(r, i) => {
+                json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)})
+            }
             Obj::Str(s) => json!({"t": "str", "v": s}),
             Obj::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
             Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
-            Obj::List(v) => json!({"t": "list", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()}),
-            Obj::Tuple(v) => json!({"t": "tuple", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()}),
-            Obj::Set(v) => json!({"t": "set", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()}),
-            Obj::FrozenSet(v) => json!({"t": "frozenset", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()}),
-            Obj::Dict(p) => json!({"t": "dict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()}),
+            Obj::List(v) => {
+                json!({"t": "list", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::Tuple(v) => {
+                json!({"t": "tuple", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::Set(v) => {
+                json!({"t": "set", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::FrozenSet(v) => {
+                json!({"t": "frozenset", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::Dict(p) => {
+                json!({"t": "dict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
+            }
             Obj::OrderedDict(p) => {
                 json!({"t": "odict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
             }
@@ -203,7 +223,9 @@ impl ObjGraph {
                 "order": if a.fortran { "F" } else { "C" },
                 "byteorder": (a.order as char).to_string(), "hex": hex(&a.data),
             }),
-            Obj::NpScalar { dtype, data } => json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex(data)}),
+            Obj::NpScalar { dtype, data } => {
+                json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex(data)})
+            }
             Obj::Tensor(t) => json!({
                 "t": "tensor", "kind": t.kind.name(), "dtype": t.dtype.name(), "shape": t.shape,
                 "hex": hex(&t.data), "name": t.name, "stop_gradient": t.stop_gradient,
@@ -233,34 +255,72 @@ impl ObjGraph {
         ids: &mut std::collections::HashMap<String, ObjId>,
         depth: usize,
     ) -> Result<ObjId, ObjJsonError> {
-        let err = |reason: &str| ObjJsonError { path: path.to_string(), reason: reason.to_string() };
+        let err = |reason: &str| ObjJsonError {
+            path: path.to_string(),
+            reason: reason.to_string(),
+        };
         if depth > 2000 {
             return Err(err("nested too deeply"));
         }
-        let t = j.get("t").and_then(J::as_str).ok_or_else(|| err("missing \"t\""))?;
+        let t = j
+            .get("t")
+            .and_then(J::as_str)
+            .ok_or_else(|| err("missing \"t\""))?;
         if t == "ref" {
-            let id = j.get("id").and_then(J::as_str).ok_or_else(|| err("ref without id"))?;
-            return ids.get(id).copied().ok_or_else(|| err("ref to an id not defined before"));
+            let id = j
+                .get("id")
+                .and_then(J::as_str)
+                .ok_or_else(|| err("ref without id"))?;
+            return ids
+                .get(id)
+                .copied()
+                .ok_or_else(|| err("ref to an id not defined before"));
         }
-        let items = |k: &str| j.get(k).and_then(J::as_array).ok_or_else(|| err(&format!("missing array \"{k}\"")));
-        let s = |k: &str| j.get(k).and_then(J::as_str).ok_or_else(|| err(&format!("missing string \"{k}\"")));
+        let items = |k: &str| {
+            j.get(k)
+                .and_then(J::as_array)
+                .ok_or_else(|| err(&format!("missing array \"{k}\"")))
+        };
+        let s = |k: &str| {
+            j.get(k)
+                .and_then(J::as_str)
+                .ok_or_else(|| err(&format!("missing string \"{k}\"")))
+        };
         let hexf = |k: &str| s(k).and_then(|h| unhex(h).ok_or_else(|| err("bad hex")));
         let shape = || -> Result<Vec<u64>, ObjJsonError> {
-            items("shape")?.iter().map(|d| d.as_u64().ok_or_else(|| err("bad shape"))).collect()
+            items("shape")?
+                .iter()
+                .map(|d| d.as_u64().ok_or_else(|| err("bad shape")))
+                .collect()
         };
         // Reserve the slot first; the id is bound after the children, so no cycles.
         let me = self.add(Obj::None);
         let mut seq = |g: &mut Self, key: &str| -> Result<Vec<ObjId>, ObjJsonError> {
-            items(key)?.iter().enumerate().map(|(i, x)| g.parse(x, &format!("{path}.{key}[{i}]"), ids, depth + 1)).collect()
+            items(key)?
+                .iter()
+                .enumerate()
+                .map(|(i, x)| g.parse(x, &format!("{path}.{key}[{i}]"), ids, depth + 1))
+                .collect()
         };
         let obj = match t {
             "none" => Obj::None,
-            "bool" => Obj::Bool(j.get("v").and_then(J::as_bool).ok_or_else(|| err("bool v"))?),
+            "bool" => Obj::Bool(
+                j.get("v")
+                    .and_then(J::as_bool)
+                    .ok_or_else(|| err("bool v"))?,
+            ),
             "int" => {
                 let v = s("v")?;
-                Obj::Int(PyInt::from_big(v.parse::<BigInt>().map_err(|_| err("int v must be a decimal string"))?))
+                Obj::Int(PyInt::from_big(
+                    v.parse::<BigInt>()
+                        .map_err(|_| err("int v must be a decimal string"))?,
+                ))
             }
-            "float" => Obj::Float(j.get("v").and_then(float_from).ok_or_else(|| err("float v"))?),
+            "float" => Obj::Float(
+                j.get("v")
+                    .and_then(float_from)
+                    .ok_or_else(|| err("float v"))?,
+            ),
             "complex" => Obj::Complex(
                 j.get("re").and_then(float_from).ok_or_else(|| err("re"))?,
                 j.get("im").and_then(float_from).ok_or_else(|| err("im"))?,
@@ -275,7 +335,10 @@ impl ObjGraph {
             "dict" | "odict" => {
                 let mut pairs = Vec::new();
                 for (i, p) in items("items")?.iter().enumerate() {
-                    let kv = p.as_array().filter(|a| a.len() == 2).ok_or_else(|| err("dict items are [key, value] pairs"))?;
+                    let kv = p
+                        .as_array()
+                        .filter(|a| a.len() == 2)
+                        .ok_or_else(|| err("dict items are [key, value] pairs"))?;
                     let k = self.parse(&kv[0], &format!("{path}.items[{i}][0]"), ids, depth + 1)?;
                     let v = self.parse(&kv[1], &format!("{path}.items[{i}][1]"), ids, depth + 1)?;
                     pairs.push((k, v));
@@ -293,9 +356,17 @@ impl ObjGraph {
                     _ => dtype.native_order(),
                 };
                 let fortran = j.get("order").and_then(J::as_str) == Some("F");
-                let a = Array { dtype, order, shape: shape()?, fortran, data: hexf("hex")? };
+                let a = Array {
+                    dtype,
+                    order,
+                    shape: shape()?,
+                    fortran,
+                    data: hexf("hex")?,
+                };
                 let n: Option<u64> = a.shape.iter().try_fold(1u64, |x, &y| x.checked_mul(y));
-                if n.and_then(|n| n.checked_mul(dtype.itemsize() as u64)) != Some(a.data.len() as u64) {
+                if n.and_then(|n| n.checked_mul(dtype.itemsize() as u64))
+                    != Some(a.data.len() as u64)
+                {
                     return Err(err("hex length does not match shape and dtype"));
                 }
                 Obj::NdArray(a)
@@ -315,17 +386,23 @@ impl ObjGraph {
                     "static" => TensorKind::Static,
                     _ => return Err(err("kind is dynamic, parameter or static")),
                 };
-                let dtype = PaddleDType::from_name(s("dtype")?).ok_or_else(|| err("unknown paddle dtype"))?;
+                let dtype = PaddleDType::from_name(s("dtype")?)
+                    .ok_or_else(|| err("unknown paddle dtype"))?;
                 let t = Tensor {
                     kind,
                     dtype,
                     shape: shape()?,
                     data: hexf("hex")?,
                     name: j.get("name").and_then(J::as_str).map(str::to_string),
-                    stop_gradient: j.get("stop_gradient").and_then(J::as_bool).unwrap_or(kind != TensorKind::Parameter),
+                    stop_gradient: j
+                        .get("stop_gradient")
+                        .and_then(J::as_bool)
+                        .unwrap_or(kind != TensorKind::Parameter),
                 };
                 let n: Option<u64> = t.shape.iter().try_fold(1u64, |x, &y| x.checked_mul(y));
-                if n.and_then(|n| n.checked_mul(dtype.to_numpy().itemsize() as u64)) != Some(t.data.len() as u64) {
+                if n.and_then(|n| n.checked_mul(dtype.to_numpy().itemsize() as u64))
+                    != Some(t.data.len() as u64)
+                {
                     return Err(err("hex length does not match shape and dtype"));
                 }
                 Obj::Tensor(t)
@@ -339,5 +416,79 @@ impl ObjGraph {
             ids.insert(id.to_string(), me);
         }
         Ok(me)
+    }
+}
+
+impl ObjGraph {
+    /// The load view the object would have if `paddle.load` gave it back unchanged
+    /// (tensors as tensors, static tensors unnamed). With `numpy`, tensors as the ndarrays
+    /// `Tensor.numpy()` gives: what `return_numpy=True` promises.
+    pub fn ideal_view(&self, numpy: bool) -> J {
+        json!({"view": 1, "result": self.ideal_node(self.root, numpy, 0)})
+    }
+
+    fn ideal_node(&self, id: ObjId, numpy: bool, depth: usize) -> J {
+        if depth > 2000 {
+            return json!({"t": "none"});
+        }
+        let sub = |x: ObjId| self.ideal_node(x, numpy, depth + 1);
+        let arr = |dtype: DType, shape: &[u64], le_c: &[u8]| json!({"t": "ndarray", "dtype": dtype.name(), "shape": shape, "sha256": crate::view::sha256_hex(le_c)});
+        match self.get(id) {
+            Obj::None => json!({"t": "none"}),
+            Obj::Bool(b) => json!({"t": "bool", "v": b}),
+            Obj::Int(i) => json!({"t": "int", "v": i.to_string()}),
+            Obj::Float(f) => json!({"t": "float", "v": float_json(*f)}),
+            Obj::Complex(r, i) => {
+                json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)})
+            }
+            Obj::Str(s) => json!({"t": "str", "v": s}),
+            Obj::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
+            Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
+            Obj::List(v) => {
+                json!({"t": "list", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::Tuple(v) => {
+                json!({"t": "tuple", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::Set(v) => {
+                json!({"t": "set", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::FrozenSet(v) => {
+                json!({"t": "frozenset", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
+            }
+            Obj::Dict(p) => {
+                json!({"t": "dict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
+            }
+            Obj::OrderedDict(p) => {
+                json!({"t": "odict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
+            }
+            Obj::NdArray(a) => {
+                let v = crate::paddle::value::ArrayView {
+                    dtype: a.dtype,
+                    order: a.order,
+                    shape: a.shape.clone(),
+                    fortran: a.fortran,
+                    data: std::borrow::Cow::Borrowed(&a.data),
+                };
+                arr(a.dtype, &a.shape, &v.c_order_le())
+            }
+            Obj::NpScalar { dtype, data } => {
+                json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex(data)})
+            }
+            Obj::Tensor(t) => {
+                if numpy {
+                    return arr(t.dtype.to_numpy(), &t.shape, &t.data);
+                }
+                let name = match (&t.kind, &t.name) {
+                    (TensorKind::Static, _) | (_, None) => None,
+                    (_, Some(n)) if n.starts_with("generated_tensor") => None,
+                    (_, Some(n)) => Some(n.clone()),
+                };
+                json!({"t": "tensor", "dtype": t.dtype.name(), "shape": t.shape, "name": name,
+                       "sha256": crate::view::sha256_hex(&t.data)})
+            }
+            Obj::Layer => json!({"t": "layer"}),
+            Obj::Program => json!({"t": "program"}),
+        }
     }
 }

@@ -25,7 +25,11 @@ pub struct SaveOptions {
 
 impl Default for SaveOptions {
     fn default() -> Self {
-        SaveOptions { protocol: 4, flavour: Flavour::Numpy2, big_param_bytes: (1 << 30) - 1 }
+        SaveOptions {
+            protocol: 4,
+            flavour: Flavour::Numpy2,
+            big_param_bytes: (1 << 30) - 1,
+        }
     }
 }
 
@@ -47,7 +51,10 @@ pub struct SaveError {
 }
 
 fn err(class: &'static str, message: impl Into<String>) -> SaveError {
-    SaveError { class, message: message.into() }
+    SaveError {
+        class,
+        message: message.into(),
+    }
 }
 
 const MAX_DEPTH: usize = 1000;
@@ -84,7 +91,9 @@ fn contains_paddle(g: &ObjGraph, id: ObjId, depth: usize) -> Result<bool, SaveEr
 /// S-DETECT: `_is_state_dict`.
 pub fn is_state_dict(g: &ObjGraph) -> Result<bool, SaveError> {
     let root = g.get(g.root);
-    let (Obj::Dict(items) | Obj::OrderedDict(items)) = root else { return Ok(false) };
+    let (Obj::Dict(items) | Obj::OrderedDict(items)) = root else {
+        return Ok(false);
+    };
     for &(_, v) in items {
         let o = g.get(v);
         if is_dict(o) {
@@ -140,7 +149,13 @@ pub fn save(g: &ObjGraph, opts: &SaveOptions) -> Result<Saved, SaveError> {
         return Ok(Saved::Program);
     }
     if !(2..=4).contains(&opts.protocol) {
-        return Err(err("ValueError", format!("Expected 1<'protocol'<5, but received protocol={}", opts.protocol)));
+        return Err(err(
+            "ValueError",
+            format!(
+                "Expected 1<'protocol'<5, but received protocol={}",
+                opts.protocol
+            ),
+        ));
     }
     let mut e = Emitter {
         src: g,
@@ -199,11 +214,13 @@ impl Emitter<'_> {
 
     fn array(&mut self, a: &Array) -> NodeId {
         let dtype = self.dtype(a.dtype, a.order);
+        // numpy pickles is_fortran only for arrays that are not also C-contiguous.
+        let fortran = a.fortran && a.shape.iter().filter(|&&d| d > 1).count() >= 2;
         self.out.add(Node::NdArray(NdArray {
             flavour: self.flavour,
             dtype,
             shape: a.shape.clone(),
-            fortran: a.fortran,
+            fortran,
             data: Cow::Owned(a.data.clone()),
         }))
     }
@@ -211,7 +228,13 @@ impl Emitter<'_> {
     /// `np.array(tensor.cpu())`: C order, native order; bfloat16 as uint16.
     fn tensor_array(t: &Tensor) -> Array {
         let dtype = t.dtype.to_numpy();
-        Array { dtype, order: dtype.native_order(), shape: t.shape.clone(), fortran: false, data: t.data.clone() }
+        Array {
+            dtype,
+            order: dtype.native_order(),
+            shape: t.shape.clone(),
+            fortran: false,
+            data: t.data.clone(),
+        }
     }
 
     /// A str Python creates afresh (tensor names, table keys); short ones are CPython's cached objects.
@@ -230,11 +253,16 @@ impl Emitter<'_> {
 
     fn emit(&mut self, id: ObjId, ctx: Ctx, depth: usize) -> Result<NodeId, SaveError> {
         if depth > MAX_DEPTH {
-            return Err(err("RecursionError", "maximum recursion depth exceeded while pickling an object"));
+            return Err(err(
+                "RecursionError",
+                "maximum recursion depth exceeded while pickling an object",
+            ));
         }
         let o = self.src.get(id);
         let single = match o {
-            Obj::Str(s) if s.chars().count() <= 1 && s.chars().all(|c| (c as u32) < 256) => Some((true, s.as_bytes().to_vec())),
+            Obj::Str(s) if s.chars().count() <= 1 && s.chars().all(|c| (c as u32) < 256) => {
+                Some((true, s.as_bytes().to_vec()))
+            }
             Obj::Bytes(b) if b.len() <= 1 => Some((false, b.clone())),
             _ => None,
         };
@@ -256,7 +284,11 @@ impl Emitter<'_> {
             }
         }
         // Items of lists and dict values were replaced by S-WALK: their tuples/sets are copies.
-        let slot = if self.generic { Ctx::Copy } else { Ctx::Original };
+        let slot = if self.generic {
+            Ctx::Copy
+        } else {
+            Ctx::Original
+        };
         let inner = if copied { Ctx::Copy } else { Ctx::Original };
         let node = match o {
             Obj::None => Node::None,
@@ -269,7 +301,10 @@ impl Emitter<'_> {
             Obj::ByteArray(b) => Node::ByteArray(Cow::Owned(b.clone())),
             Obj::List(v) => {
                 let me = self.reserve(id);
-                let items = v.iter().map(|&x| self.emit(x, slot, depth + 1)).collect::<Result<_, _>>()?;
+                let items = v
+                    .iter()
+                    .map(|&x| self.emit(x, slot, depth + 1))
+                    .collect::<Result<_, _>>()?;
                 self.out.nodes[me as usize] = Node::List(items);
                 return Ok(me);
             }
@@ -277,16 +312,33 @@ impl Emitter<'_> {
                 let me = self.reserve(id);
                 let mut items = Vec::with_capacity(p.len());
                 for &(k, v) in p {
-                    items.push((self.emit(k, Ctx::Original, depth + 1)?, self.emit(v, slot, depth + 1)?));
+                    items.push((
+                        self.emit(k, Ctx::Original, depth + 1)?,
+                        self.emit(v, slot, depth + 1)?,
+                    ));
                 }
-                self.out.nodes[me as usize] = if matches!(o, Obj::Dict(_)) { Node::Dict(items) } else { Node::OrderedDict(items) };
+                self.out.nodes[me as usize] = if matches!(o, Obj::Dict(_)) {
+                    Node::Dict(items)
+                } else {
+                    Node::OrderedDict(items)
+                };
                 return Ok(me);
             }
-            Obj::Tuple(v) => Node::Tuple(v.iter().map(|&x| self.emit(x, inner, depth + 1)).collect::<Result<_, _>>()?),
-            Obj::Set(v) => Node::Set(v.iter().map(|&x| self.emit(x, inner, depth + 1)).collect::<Result<_, _>>()?),
-            Obj::FrozenSet(v) => {
-                Node::FrozenSet(v.iter().map(|&x| self.emit(x, Ctx::Original, depth + 1)).collect::<Result<_, _>>()?)
-            }
+            Obj::Tuple(v) => Node::Tuple(
+                v.iter()
+                    .map(|&x| self.emit(x, inner, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Obj::Set(v) => Node::Set(
+                v.iter()
+                    .map(|&x| self.emit(x, inner, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Obj::FrozenSet(v) => Node::FrozenSet(
+                v.iter()
+                    .map(|&x| self.emit(x, Ctx::Original, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ),
             Obj::NdArray(a) => {
                 let n = self.array(a);
                 self.memo.insert(id, n);
@@ -294,13 +346,32 @@ impl Emitter<'_> {
             }
             Obj::NpScalar { dtype, data } => {
                 let d = self.dtype(*dtype, dtype.native_order());
-                Node::NpScalar(NpScalar { flavour: self.flavour, dtype: d, data: Cow::Owned(data.clone()) })
+                Node::NpScalar(NpScalar {
+                    flavour: self.flavour,
+                    dtype: d,
+                    data: Cow::Owned(data.clone()),
+                })
             }
             Obj::Tensor(t) => {
                 if !self.generic {
-                    return Err(err("RuntimeError", "(PreconditionNotMet) Tensor is not in shared memory."));
+                    return Err(err(
+                        "RuntimeError",
+                        "(PreconditionNotMet) Tensor is not in shared memory.",
+                    ));
                 }
-                let arr = self.array(&Self::tensor_array(t));
+                let mut a = Self::tensor_array(t);
+                if t.kind == TensorKind::Static && a.data.is_empty() {
+                    // S-STATIC-EMPTY: `np.array(t._copy(place))` of an empty DenseTensor is
+                    // `array([], dtype=float64)`: shape and dtype are lost.
+                    a = Array {
+                        dtype: DType::Float64,
+                        order: b'<',
+                        shape: vec![0],
+                        fortran: false,
+                        data: vec![],
+                    };
+                }
+                let arr = self.array(&a);
                 match t.kind {
                     TensorKind::Static => Node::StaticTensor { array: arr },
                     TensorKind::Dynamic | TensorKind::Parameter => {
@@ -309,8 +380,18 @@ impl Emitter<'_> {
                     }
                 }
             }
-            Obj::Layer => return Err(err("ValueError", "paddle do not support saving `paddle.nn.Layer` object.")),
-            Obj::Program => return Err(err("TypeError", "a Program inside another object cannot be pickled")),
+            Obj::Layer => {
+                return Err(err(
+                    "ValueError",
+                    "paddle do not support saving `paddle.nn.Layer` object.",
+                ))
+            }
+            Obj::Program => {
+                return Err(err(
+                    "TypeError",
+                    "a Program inside another object cannot be pickled",
+                ))
+            }
         };
         let n = self.out.add(node);
         if !copied {
@@ -349,7 +430,10 @@ impl Emitter<'_> {
                     table.push((kn, name));
                 }
                 Obj::Tensor(_) => {
-                    return Err(err("RuntimeError", "(PreconditionNotMet) Tensor is not in shared memory."));
+                    return Err(err(
+                        "RuntimeError",
+                        "(PreconditionNotMet) Tensor is not in shared memory.",
+                    ));
                 }
                 Obj::NdArray(a) => {
                     arrays.push((saved.len(), a.clone()));
@@ -372,7 +456,12 @@ impl Emitter<'_> {
         Ok(root)
     }
 
-    fn split(&mut self, saved: &mut Vec<(NodeId, NodeId)>, arrays: &[(usize, Array)], opts: &SaveOptions) -> Result<(), SaveError> {
+    fn split(
+        &mut self,
+        saved: &mut Vec<(NodeId, NodeId)>,
+        arrays: &[(usize, Array)],
+        opts: &SaveOptions,
+    ) -> Result<(), SaveError> {
         let mut info: Vec<(NodeId, NodeId)> = Vec::new();
         let mut parts_all: Vec<(NodeId, NodeId)> = Vec::new();
         let mut remove: Vec<NodeId> = Vec::new();
@@ -414,7 +503,11 @@ impl Emitter<'_> {
                 names.push(name);
                 parts_all.push((name, pn));
             }
-            let shape_items: Vec<NodeId> = a.shape.iter().map(|&d| self.out.add(Node::Int(PyInt::Small(d as i64)))).collect();
+            let shape_items: Vec<NodeId> = a
+                .shape
+                .iter()
+                .map(|&d| self.out.add(Node::Int(PyInt::Small(d as i64))))
+                .collect();
             let shape = self.out.add(Node::Tuple(shape_items));
             let slices = self.out.add(Node::List(names));
             let k1 = self.str_node("OriginShape");

@@ -44,14 +44,7 @@ pub fn decode(data: &[u8]) -> Result<Graph<'_>, PickleError> {
 /// Decodes a pickle.
 pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, PickleError> {
     let mut vm = Vm {
-        g: Graph {
-            nodes: Vec::new(),
-            root: 0,
-            protocol: 0,
-            flavour: None,
-            framed: false,
-            consumed: 0,
-        },
+        g: Graph::new(0),
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
@@ -59,6 +52,7 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
         limits,
         seen_proto: false,
     };
+    vm.g.nodes.clear();
     let mut reader = Reader::new(data);
     while let Some(instr) = reader.next_instr() {
         let instr = instr?;
@@ -84,11 +78,28 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
             vm.g.root = root;
             vm.g.consumed = reader.pos();
             vm.check_built()?;
+            vm.g.short_strings_distinct = short_strings_distinct(&vm.g);
             return Ok(vm.g);
         }
         vm.step(&instr)?;
     }
     Err(PickleError::NoStop { offset: data.len() })
+}
+
+/// Whether two distinct nodes hold the same str (or bytes) of at most one character.
+fn short_strings_distinct(g: &Graph) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    for n in &g.nodes {
+        let key = match n {
+            Node::Str(s) if s.chars().count() <= 1 => (true, s.as_bytes().to_vec()),
+            Node::Bytes(b) if b.len() <= 1 => (false, b.to_vec()),
+            _ => continue,
+        };
+        if !seen.insert(key) {
+            return true;
+        }
+    }
+    false
 }
 
 /// A hashable Python value, normalised so that equal keys compare equal (1 == 1.0 == True).
@@ -868,6 +879,7 @@ impl<'a> Vm<'a, '_> {
                 return Ok(s);
             }
             (Sym::ByteArray, [Node::Bytes(b)]) => Node::ByteArray(b.clone()),
+            (Sym::ByteArray, []) => Node::ByteArray(Cow::Borrowed(&[])),
             (Sym::Complex, [re, im]) => {
                 let f = |n: &Node| match n {
                     Node::Float(v) => Some(*v),

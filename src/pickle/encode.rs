@@ -8,7 +8,8 @@
 //! with an empty `MARK … SETITEMS`/`ADDITEMS`, exact lists do not; OrderedDict items go
 //! through the generic iterator path, whose last batch of one is a plain SETITEM).
 //! Object identity that CPython shares implicitly is modelled for the objects the reduce
-//! forms create (graph nodes carry their own identity): one-character latin-1 strings,
+//! forms create, and for graph nodes that are such objects unless the file shows they were
+//! not (`Graph::short_strings_distinct`): one-character latin-1 strings,
 //! empty and one-byte bytes, module-name strings, the `'latin1'` constant of
 //! protocol 2 bytes, the `'data'` constant of Paddle's static-tensor reduce, globals.
 
@@ -91,7 +92,9 @@ enum Key {
     /// Empty (256) or one-byte bytes: CPython singletons.
     Byte(u16),
     Global(&'static str, &'static str),
-    Module(&'static str),
+    /// A module-name string; `true` for builtins' functions (`eval.__module__` is not the
+    /// same object as the `__module__` of builtin types such as `tuple`).
+    Module(&'static str, bool),
     /// Constant strings from code objects (interned): `'latin1'`, `'data'`.
     Const(&'static str),
 }
@@ -347,7 +350,10 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             return Ok(());
         }
         if self.proto >= 4 {
-            self.save_str(gl.module, str_key(gl.module, Some(Key::Module(gl.module))))?;
+            self.save_str(
+                gl.module,
+                str_key(gl.module, Some(Key::Module(gl.module, sym == Sym::Eval))),
+            )?;
             self.save_str(gl.name, str_key(gl.name, None))?;
             self.write(&[Op::STACK_GLOBAL as u8])?;
         } else {
@@ -578,6 +584,10 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             }
             Node::Int(v) => return self.save_int(v),
             Node::Float(v) => return self.save_float(*v),
+            Node::Str(s) if !g.short_strings_distinct => return self.save_str(s, str_key(s, key)),
+            Node::Bytes(b) if !g.short_strings_distinct => {
+                return self.save_bytes(b, bytes_key(b, key))
+            }
             Node::Str(s) => return self.save_str(s, key),
             Node::Bytes(b) => return self.save_bytes(b, key),
             Node::Global(gl) => {
@@ -601,6 +611,10 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                 key,
                 None,
             ),
+            // `bytearray.__reduce_ex__`: `(bytearray, (bytes(self),))`, or `(bytearray, ())` when empty.
+            Node::ByteArray(b) if b.is_empty() => {
+                self.save_reduce(Sym::ByteArray, V::Tuple(vec![]), key, None)
+            }
             Node::ByteArray(b) => {
                 self.save_reduce(Sym::ByteArray, V::Tuple(vec![V::Bytes(b, None)]), key, None)
             }

@@ -262,6 +262,10 @@ pub struct Graph<'a> {
     pub framed: bool,
     /// Number of bytes consumed up to and including STOP.
     pub consumed: usize,
+    /// The file holds two distinct str (or bytes) objects of the same value of at most one
+    /// character (byte): CPython's cached one-character objects were not used, so the
+    /// encoder follows node identity for them too (see `encode`).
+    pub short_strings_distinct: bool,
 }
 
 impl<'a> Graph<'a> {
@@ -277,6 +281,7 @@ impl<'a> Graph<'a> {
             flavour: None,
             framed: false,
             consumed: 0,
+            short_strings_distinct: false,
         }
     }
     pub fn add(&mut self, n: Node<'a>) -> NodeId {

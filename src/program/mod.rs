@@ -155,7 +155,10 @@ pub enum ModelError {
     #[error("no file for persistable variable {name:?}")]
     MissingVariableFile { name: String },
     #[error("variable file {name:?}: {source}")]
-    VariableFile { name: String, source: TensorStreamError },
+    VariableFile {
+        name: String,
+        source: TensorStreamError,
+    },
 }
 
 /// A parameter record with its name (and the program's declaration of it, when known).
@@ -395,11 +398,26 @@ pub fn load_separate<'a>(
     let summary = summarize_program(program)?;
     let mut out = Vec::with_capacity(summary.persistable.len());
     for (index, decl) in summary.persistable.into_iter().enumerate() {
-        let bytes = file(&decl.name).ok_or_else(|| ModelError::MissingVariableFile { name: decl.name.clone() })?;
-        let tensor = crate::tensor_stream::decode_dense_tensor(bytes)
-            .map_err(|source| ModelError::VariableFile { name: decl.name.clone(), source })?;
-        let record = TensorRecord { index, offset: 0, len: bytes.len(), tensor };
-        out.push(NamedTensor { name: decl.name.clone(), record, declared: Some(decl) });
+        let bytes = file(&decl.name).ok_or_else(|| ModelError::MissingVariableFile {
+            name: decl.name.clone(),
+        })?;
+        let tensor = crate::tensor_stream::decode_dense_tensor(bytes).map_err(|source| {
+            ModelError::VariableFile {
+                name: decl.name.clone(),
+                source,
+            }
+        })?;
+        let record = TensorRecord {
+            index,
+            offset: 0,
+            len: bytes.len(),
+            tensor,
+        };
+        out.push(NamedTensor {
+            name: decl.name.clone(),
+            record,
+            declared: Some(decl),
+        });
     }
     Ok(out)
 }

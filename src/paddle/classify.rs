@@ -1,0 +1,341 @@
+//! The classifier of non-unique decodings: which A- cases of `spec/rules.md` apply to a
+//! save-side object or to a pickle file, where (a path inside the object), and the
+//! workaround (W-) that restores the object.
+//!
+//! On a file the dynamic-tensor form `tuple(((name, array),))` and a user's plain
+//! `(name, array)` tuple are different opcodes, and so are Paddle's `eval` static tensor
+//! and a plain ndarray: the classifier sees exactly what `paddle.load` will confuse.
+
+use serde::Serialize;
+
+use super::object::{Obj, ObjGraph, ObjId, TensorKind};
+use super::save::{is_state_dict, save, SaveOptions, Saved};
+use crate::numpy::DType;
+use crate::pickle::{Graph, Node, NodeId};
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Rule id in `spec/rules.md` (A-…).
+    pub rule: &'static str,
+    /// Where, as a Python-like path from the saved object (`obj['w'][0]`).
+    pub path: String,
+    pub message: String,
+    /// Workaround rule id (W-…), if one restores the object.
+    pub workaround: Option<&'static str>,
+    /// Visible in the load view (a decoding that differs from the object), or only an
+    /// information loss the view does not show (stop_gradient, Parameter).
+    pub visible: bool,
+}
+
+fn f(
+    rule: &'static str,
+    path: &str,
+    message: impl Into<String>,
+    workaround: Option<&'static str>,
+) -> Finding {
+    Finding {
+        rule,
+        path: path.to_string(),
+        message: message.into(),
+        workaround,
+        visible: true,
+    }
+}
+
+#[derive(Default)]
+struct Scan {
+    dyn_tensors: Vec<String>,
+    user_tuples: Vec<String>,
+    statics: Vec<String>,
+    /// (path, dtype, big-endian) of plain ndarrays reachable by load's walk.
+    arrays: Vec<(String, DType, bool)>,
+    /// (path, dtype, big-endian) of arrays inside user tuples and static tensors.
+    tuple_arrays: Vec<(String, DType, bool)>,
+    static_arrays: Vec<(String, DType, bool)>,
+    iter_errors: Vec<(String, &'static str)>,
+    too_deep: bool,
+}
+
+fn key_text(g: &Graph, k: NodeId) -> String {
+    match g.node(k) {
+        Node::Str(s) => format!("{s:?}"),
+        Node::Int(i) => i.to_string(),
+        other => format!("<{}>", other.type_name()),
+    }
+}
+
+fn arr_info(g: &Graph, id: NodeId) -> Option<(DType, bool)> {
+    match g.node(id) {
+        Node::NdArray(a) => g
+            .dtype_of(a.dtype)
+            .map(|d| (d.dtype, d.order == b'>' && d.dtype.itemsize() > 1)),
+        Node::StaticTensor { array } => arr_info(g, *array),
+        _ => None,
+    }
+}
+
+fn is_user_tuple(g: &Graph, id: NodeId) -> bool {
+    matches!(g.node(id), Node::Tuple(t) if t.len() == 2
+        && matches!(g.node(t[0]), Node::Str(_))
+        && matches!(g.node(t[1]), Node::NdArray(_) | Node::StaticTensor { .. }))
+}
+
+impl Scan {
+    /// Walks as `_contain_x` and `_parse_every_object` do.
+    fn walk(&mut self, g: &Graph, id: NodeId, path: &str, depth: usize) {
+        if depth > super::load::MAX_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        match g.node(id) {
+            Node::DynTensor { .. } => self.dyn_tensors.push(path.to_string()),
+            Node::StaticTensor { array } => {
+                self.statics.push(path.to_string());
+                if let Some((d, be)) = arr_info(g, *array) {
+                    self.static_arrays.push((path.to_string(), d, be));
+                }
+            }
+            Node::NdArray(_) => {
+                if let Some((d, be)) = arr_info(g, id) {
+                    self.arrays.push((path.to_string(), d, be));
+                }
+            }
+            _ if is_user_tuple(g, id) => {
+                self.user_tuples.push(path.to_string());
+                if let Node::Tuple(t) = g.node(id) {
+                    if let Some((d, be)) = arr_info(g, t[1]) {
+                        self.tuple_arrays.push((path.to_string(), d, be));
+                    }
+                }
+            }
+            Node::Dict(items) | Node::OrderedDict(items) => {
+                for &(k, v) in items {
+                    self.walk(g, v, &format!("{path}[{}]", key_text(g, k)), depth + 1);
+                }
+            }
+            Node::List(items) | Node::Tuple(items) | Node::Set(items) => {
+                for (i, &v) in items.iter().enumerate() {
+                    self.walk(g, v, &format!("{path}[{i}]"), depth + 1);
+                }
+            }
+            Node::Bytes(_) => self.iter_errors.push((path.to_string(), "bytes")),
+            Node::ByteArray(_) => self.iter_errors.push((path.to_string(), "bytearray")),
+            Node::FrozenSet(_) => self.iter_errors.push((path.to_string(), "frozenset")),
+            _ => {}
+        }
+    }
+}
+
+fn dtype_findings(out: &mut Vec<Finding>, arrays: &[(String, DType, bool)], what: &str) {
+    for (p, d, _) in arrays {
+        match d {
+            DType::UInt16 => out.push(f(
+                "A-BF16",
+                p,
+                format!("uint16 {what} becomes a bfloat16 Tensor"),
+                Some("W-NUMPY"),
+            )),
+            DType::UInt32 | DType::UInt64 => out.push(f(
+                "A-UINT",
+                p,
+                format!("{} {what} makes paddle.load raise ValueError", d.name()),
+                Some("W-NUMPY"),
+            )),
+            _ => {}
+        }
+    }
+}
+
+/// The non-unique cases in a decoded pickle, as `paddle.load` (dynamic mode) will meet them.
+pub fn classify_graph(g: &Graph) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // L-TABLE: a state dict written by paddle.save's state-dict path.
+    if let Node::Dict(items) | Node::OrderedDict(items) = g.node(g.root) {
+        let table = items.iter().find(
+            |(k, _)| matches!(g.node(*k), Node::Str(s) if s == "StructuredToParameterName@@"),
+        );
+        if let Some(&(_, t)) = table {
+            let named: Vec<NodeId> = match g.node(t) {
+                Node::Dict(tv) | Node::OrderedDict(tv) => tv.iter().map(|&(k, _)| k).collect(),
+                _ => vec![],
+            };
+            let mut arrays = Vec::new();
+            for &(k, v) in items {
+                let in_table = named
+                    .iter()
+                    .any(|&n| n == k || key_text(g, n) == key_text(g, k));
+                if in_table {
+                    if let Some((d, be)) = arr_info(g, v) {
+                        arrays.push((format!("obj[{}]", key_text(g, k)), d, be));
+                    }
+                }
+            }
+            dtype_findings(&mut out, &arrays, "state-dict entry");
+            return out;
+        }
+    }
+    let mut s = Scan::default();
+    s.walk(g, g.root, "obj", 0);
+    if s.too_deep {
+        out.push(f(
+            "A-DEEP",
+            "obj",
+            "nesting deeper than Python's recursion limit: paddle.load raises RecursionError",
+            None,
+        ));
+    }
+    for (p, t) in &s.iter_errors {
+        out.push(f(
+            "A-ITER",
+            p,
+            format!("a {t} makes paddle.load raise NotImplementedError"),
+            Some("W-PICKLE"),
+        ));
+    }
+    let tuple_mode = !s.dyn_tensors.is_empty() || !s.user_tuples.is_empty();
+    if !s.user_tuples.is_empty() {
+        let (rule, why) = if !s.dyn_tensors.is_empty() {
+            ("A-FAQ1", "saved with dynamic Tensors")
+        } else if !s.statics.is_empty() {
+            ("A-FAQ2", "saved with a static Tensor")
+        } else {
+            ("A-FAQ3", "saved with only ndarrays")
+        };
+        for p in &s.user_tuples {
+            out.push(f(
+                rule,
+                p,
+                format!("a (str, ndarray) tuple {why} becomes a Tensor"),
+                Some("W-NOTUPLE"),
+            ));
+        }
+    }
+    if !s.statics.is_empty() && (!s.arrays.is_empty() || !s.user_tuples.is_empty()) {
+        if tuple_mode {
+            for p in &s.statics {
+                out.push(f(
+                    "A-FAQ2",
+                    p,
+                    "a static Tensor saved with a (str, ndarray) tuple comes back as an ndarray",
+                    Some("W-NOTUPLE"),
+                ));
+            }
+        } else {
+            for (p, _, _) in &s.arrays {
+                out.push(f(
+                    "A-FAQ2",
+                    p,
+                    "an ndarray saved with a static Tensor comes back as a Tensor",
+                    Some("W-NUMPY"),
+                ));
+            }
+        }
+    } else if !tuple_mode {
+        for (p, _, _) in &s.arrays {
+            out.push(f(
+                "A-NDARRAY",
+                p,
+                "an ndarray saved without Tensors comes back as a Tensor",
+                Some("W-NUMPY"),
+            ));
+        }
+    }
+    // What load turns into Tensors meets to_tensor's dtype rules.
+    if tuple_mode {
+        dtype_findings(&mut out, &s.tuple_arrays, "array of a (str, ndarray) tuple");
+    } else {
+        dtype_findings(&mut out, &s.arrays, "ndarray");
+        dtype_findings(&mut out, &s.static_arrays, "static Tensor");
+    }
+    out
+}
+
+fn obj_path(g: &ObjGraph, root: ObjId, visit: &mut dyn FnMut(&str, &Obj)) {
+    fn go(g: &ObjGraph, id: ObjId, path: &str, depth: usize, visit: &mut dyn FnMut(&str, &Obj)) {
+        if depth > 1000 {
+            return;
+        }
+        let o = g.get(id);
+        visit(path, o);
+        match o {
+            Obj::List(v) | Obj::Tuple(v) | Obj::Set(v) | Obj::FrozenSet(v) => {
+                for (i, &x) in v.iter().enumerate() {
+                    go(g, x, &format!("{path}[{i}]"), depth + 1, visit);
+                }
+            }
+            Obj::Dict(p) | Obj::OrderedDict(p) => {
+                for &(k, v) in p {
+                    let kt = match g.get(k) {
+                        Obj::Str(s) => format!("{s:?}"),
+                        Obj::Int(i) => i.to_string(),
+                        other => format!("<{:?}>", std::mem::discriminant(other)),
+                    };
+                    go(g, v, &format!("{path}[{kt}]"), depth + 1, visit);
+                }
+            }
+            _ => {}
+        }
+    }
+    go(g, root, "obj", 0, visit);
+}
+
+/// The non-unique cases for a save-side object saved with these options: what
+/// `paddle.save` refuses, what it loses, and then what `paddle.load` will confuse.
+pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let state = is_state_dict(x).unwrap_or(false);
+    if state && matches!(x.get(x.root), Obj::OrderedDict(_)) {
+        out.push(f(
+            "A-ODICT",
+            "obj",
+            "an OrderedDict state dict is saved and loaded as a dict",
+            Some("W-ODICT"),
+        ));
+    }
+    obj_path(x, x.root, &mut |p, o| {
+        if let Obj::Tensor(t) = o {
+            if t.kind == TensorKind::Parameter || !t.stop_gradient {
+                out.push(Finding {
+                    rule: "A-GRAD",
+                    path: p.to_string(),
+                    message: "stop_gradient and Parameter-ness are not saved; the loaded Tensor has stop_gradient=True".into(),
+                    workaround: Some("W-DICT"),
+                    visible: false,
+                });
+            }
+        }
+    });
+    match save(x, opts) {
+        Err(e) => {
+            let (rule, w) = match e.class {
+                "NotImplementedError" => ("A-SAVE-ITER", Some("W-CONVERT")),
+                "ValueError" if e.message.contains("Layer") => {
+                    ("A-SAVE-LAYER", Some("W-STATEDICT"))
+                }
+                _ => ("A-SAVE", None),
+            };
+            out.push(f(
+                rule,
+                "obj",
+                format!("paddle.save raises {}: {}", e.class, e.message),
+                w,
+            ));
+        }
+        Ok(Saved::Program) => {}
+        Ok(Saved::Pickle(g)) => {
+            if state && opts.protocol < 4 {
+                if let Node::Dict(items) = g.node(g.root) {
+                    let split = items.iter().any(
+                        |&(k, _)| matches!(g.node(k), Node::Str(s) if s == "UnpackBigParamInfor@@"),
+                    );
+                    if split {
+                        out.push(f("A-SPLIT", "obj", "a big parameter split for protocol 2/3 is merged back at the end of the dict: key order changes", Some("W-PROTO4")));
+                    }
+                }
+            }
+            out.extend(classify_graph(&g));
+        }
+    }
+    out
+}
