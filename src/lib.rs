@@ -11,3 +11,9 @@ pub mod pickle;
 pub mod program;
 pub mod tensor_stream;
 pub mod view;
+
+/// Runs a recursive step with enough stack: nesting limits are counted in levels (as
+/// Python counts them), so the native stack grows on the heap when it runs low.
+pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(256 * 1024, 8 * 1024 * 1024, f)
+}

@@ -84,6 +84,10 @@ fn is_user_tuple(g: &Graph, id: NodeId) -> bool {
 impl Scan {
     /// Walks as `_contain_x` and `_parse_every_object` do.
     fn walk(&mut self, g: &Graph, id: NodeId, path: &str, depth: usize) {
+        crate::deep(|| self.walk_inner(g, id, path, depth))
+    }
+
+    fn walk_inner(&mut self, g: &Graph, id: NodeId, path: &str, depth: usize) {
         if depth > super::load::MAX_DEPTH {
             self.too_deep = true;
             return;

@@ -127,6 +127,10 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn value(&mut self, id: NodeId, depth: usize) -> Result<Value<'a>, LoadError> {
+        crate::deep(|| self.value_inner(id, depth))
+    }
+
+    fn value_inner(&mut self, id: NodeId, depth: usize) -> Result<Value<'a>, LoadError> {
         if depth > MAX_DEPTH {
             return Err(LoadError::py(
                 "RecursionError",
@@ -402,6 +406,10 @@ fn is_varbase_tuple(v: &Value) -> bool {
 
 /// `_contain_x`: walks dict/OrderedDict values, lists and tuples (not sets).
 fn contains_varbase(v: &Value, depth: usize) -> Result<bool, LoadError> {
+    crate::deep(|| contains_varbase_inner(v, depth))
+}
+
+fn contains_varbase_inner(v: &Value, depth: usize) -> Result<bool, LoadError> {
     if depth > MAX_DEPTH {
         return Err(LoadError::py(
             "RecursionError",
@@ -464,6 +472,15 @@ fn convert<'a>(v: Value<'a>, tuple_mode: bool, opts: LoadOptions) -> Result<Valu
 
 /// `_parse_every_object`.
 fn parse_every<'a>(
+    v: Value<'a>,
+    tuple_mode: bool,
+    opts: LoadOptions,
+    depth: usize,
+) -> Result<Value<'a>, LoadError> {
+    crate::deep(|| parse_every_inner(v, tuple_mode, opts, depth))
+}
+
+fn parse_every_inner<'a>(
     v: Value<'a>,
     tuple_mode: bool,
     opts: LoadOptions,

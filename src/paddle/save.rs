@@ -73,6 +73,10 @@ fn values(o: &Obj) -> Vec<ObjId> {
 
 /// `_contain_x(obj, paddle types)`: dict values, lists and tuples, not sets.
 fn contains_paddle(g: &ObjGraph, id: ObjId, depth: usize) -> Result<bool, SaveError> {
+    crate::deep(|| contains_paddle_inner(g, id, depth))
+}
+
+fn contains_paddle_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<bool, SaveError> {
     if depth > MAX_DEPTH {
         return Err(err("RecursionError", "maximum recursion depth exceeded"));
     }
@@ -112,6 +116,10 @@ pub fn is_state_dict(g: &ObjGraph) -> Result<bool, SaveError> {
 /// S-WALK: `_parse_every_object(obj, is_layer, ...)` raises NotImplementedError on the
 /// first iterable it cannot walk.
 fn walk_check(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveError> {
+    crate::deep(|| walk_check_inner(g, id, depth))
+}
+
+fn walk_check_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveError> {
     if depth > MAX_DEPTH {
         return Err(err("RecursionError", "maximum recursion depth exceeded"));
     }
@@ -252,6 +260,10 @@ impl Emitter<'_> {
     }
 
     fn emit(&mut self, id: ObjId, ctx: Ctx, depth: usize) -> Result<NodeId, SaveError> {
+        crate::deep(|| self.emit_inner(id, ctx, depth))
+    }
+
+    fn emit_inner(&mut self, id: ObjId, ctx: Ctx, depth: usize) -> Result<NodeId, SaveError> {
         if depth > MAX_DEPTH {
             return Err(err(
                 "RecursionError",

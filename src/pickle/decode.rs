@@ -244,6 +244,10 @@ impl<'a> Vm<'a, '_> {
     }
 
     fn key(&self, id: NodeId, depth: usize, i: &Instr) -> Result<Key, PickleError> {
+        crate::deep(|| self.key_inner(id, depth, i))
+    }
+
+    fn key_inner(&self, id: NodeId, depth: usize, i: &Instr) -> Result<Key, PickleError> {
         if depth > self.limits.max_depth {
             return Err(PickleError::Limit {
                 offset: i.offset,

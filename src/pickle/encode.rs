@@ -564,6 +564,10 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
     }
 
     fn save_node(&mut self, id: NodeId, depth: usize) -> Result<(), PickleError> {
+        crate::deep(|| self.save_node_inner(id, depth))
+    }
+
+    fn save_node_inner(&mut self, id: NodeId, depth: usize) -> Result<(), PickleError> {
         if depth > MAX_DEPTH {
             return Err(PickleError::TooDeep { limit: MAX_DEPTH });
         }
