@@ -131,10 +131,17 @@ impl Scan {
     }
 }
 
-fn dtype_findings(out: &mut Vec<Finding>, arrays: &[(String, DType, bool)], what: &str) {
+/// to_tensor's dtype rules on arrays load turns into Tensors. `from_tensor`: the array is
+/// how Paddle saved a Tensor (a bfloat16 Tensor is saved as uint16), so uint16 is right.
+fn dtype_findings(
+    out: &mut Vec<Finding>,
+    arrays: &[(String, DType, bool)],
+    what: &str,
+    from_tensor: bool,
+) {
     for (p, d, _) in arrays {
         match d {
-            DType::UInt16 => out.push(f(
+            DType::UInt16 if !from_tensor => out.push(f(
                 "A-BF16",
                 p,
                 format!("uint16 {what} becomes a bfloat16 Tensor"),
@@ -175,7 +182,7 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
                     }
                 }
             }
-            dtype_findings(&mut out, &arrays, "state-dict entry");
+            dtype_findings(&mut out, &arrays, "state-dict entry", true);
             return out;
         }
     }
@@ -215,27 +222,27 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
             ));
         }
     }
-    if !s.statics.is_empty() && (!s.arrays.is_empty() || !s.user_tuples.is_empty()) {
-        if tuple_mode {
-            for p in &s.statics {
-                out.push(f(
-                    "A-FAQ2",
-                    p,
-                    "a static Tensor saved with a (str, ndarray) tuple comes back as an ndarray",
-                    Some("W-NOTUPLE"),
-                ));
-            }
-        } else {
-            for (p, _, _) in &s.arrays {
-                out.push(f(
-                    "A-FAQ2",
-                    p,
-                    "an ndarray saved with a static Tensor comes back as a Tensor",
-                    Some("W-NUMPY"),
-                ));
-            }
+    if tuple_mode {
+        // The file holds (str, ndarray) tuples (dynamic Tensors are saved as such), so
+        // L-TUPLE applies and a static Tensor's ndarray stays an ndarray.
+        for p in &s.statics {
+            out.push(f(
+                "A-FAQ2",
+                p,
+                "a static Tensor saved with dynamic Tensors or (str, ndarray) tuples comes back as an ndarray",
+                Some("W-NUMPY"),
+            ));
         }
-    } else if !tuple_mode {
+    } else if !s.statics.is_empty() {
+        for (p, _, _) in &s.arrays {
+            out.push(f(
+                "A-FAQ2",
+                p,
+                "an ndarray saved with a static Tensor comes back as a Tensor",
+                Some("W-NUMPY"),
+            ));
+        }
+    } else {
         for (p, _, _) in &s.arrays {
             out.push(f(
                 "A-NDARRAY",
@@ -247,10 +254,15 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
     }
     // What load turns into Tensors meets to_tensor's dtype rules.
     if tuple_mode {
-        dtype_findings(&mut out, &s.tuple_arrays, "array of a (str, ndarray) tuple");
+        dtype_findings(
+            &mut out,
+            &s.tuple_arrays,
+            "array of a (str, ndarray) tuple",
+            false,
+        );
     } else {
-        dtype_findings(&mut out, &s.arrays, "ndarray");
-        dtype_findings(&mut out, &s.static_arrays, "static Tensor");
+        dtype_findings(&mut out, &s.arrays, "ndarray", false);
+        dtype_findings(&mut out, &s.static_arrays, "static Tensor", true);
     }
     out
 }
@@ -299,6 +311,15 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
     }
     obj_path(x, x.root, &mut |p, o| {
         if let Obj::Tensor(t) = o {
+            let lossless = t.dtype == crate::paddle::value::PaddleDType::Float64 && t.shape == [0];
+            if t.kind == TensorKind::Static && t.data.is_empty() && !state && !lossless {
+                out.push(f(
+                    "A-STATIC-EMPTY",
+                    p,
+                    "an empty static Tensor is saved as array([], dtype=float64): its dtype and shape are lost",
+                    Some("W-CONVERT"),
+                ));
+            }
             if t.kind == TensorKind::Parameter || !t.stop_gradient {
                 out.push(Finding {
                     rule: "A-GRAD",
