@@ -168,6 +168,10 @@ impl ObjGraph {
     }
 
     fn count(&self, id: ObjId, count: &mut [usize], depth: usize) {
+        crate::deep(|| self.count_inner(id, count, depth))
+    }
+
+    fn count_inner(&self, id: ObjId, count: &mut [usize], depth: usize) {
         if id >= count.len() || depth > 2000 {
             return;
         }
@@ -180,6 +184,10 @@ impl ObjGraph {
     }
 
     fn node_json(&self, id: ObjId, count: &[usize], emitted: &mut [bool], depth: usize) -> J {
+        crate::deep(|| self.node_json_inner(id, count, emitted, depth))
+    }
+
+    fn node_json_inner(&self, id: ObjId, count: &[usize], emitted: &mut [bool], depth: usize) -> J {
         if id >= emitted.len() || depth > 2000 {
             return json!({"t": "none"});
         }
@@ -249,6 +257,16 @@ impl ObjGraph {
     }
 
     fn parse(
+        &mut self,
+        j: &J,
+        path: &str,
+        ids: &mut std::collections::HashMap<String, ObjId>,
+        depth: usize,
+    ) -> Result<ObjId, ObjJsonError> {
+        crate::deep(|| self.parse_inner(j, path, ids, depth))
+    }
+
+    fn parse_inner(
         &mut self,
         j: &J,
         path: &str,
@@ -428,6 +446,10 @@ impl ObjGraph {
     }
 
     fn ideal_node(&self, id: ObjId, numpy: bool, depth: usize) -> J {
+        crate::deep(|| self.ideal_node_inner(id, numpy, depth))
+    }
+
+    fn ideal_node_inner(&self, id: ObjId, numpy: bool, depth: usize) -> J {
         if depth > 2000 {
             return json!({"t": "none"});
         }
