@@ -36,6 +36,14 @@ enum Cmd {
         #[arg(long, default_value_t = 2)]
         numpy: u8,
     },
+    /// Report the non-unique decodings paddle.load will meet in a file, and unsafe content.
+    /// Exit 0: clean; 1: findings; 2: the file cannot be read.
+    Check {
+        path: PathBuf,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the load view (JSON, see spec/view.md) of what `paddle.load` gives for a file.
     View {
         path: PathBuf,
@@ -77,6 +85,7 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
+        Cmd::Check { path, json } => check(&path, json),
         Cmd::Save {
             object,
             output,
@@ -168,4 +177,49 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn check(path: &PathBuf, json: bool) -> Result<ExitCode, String> {
+    use pdsave::paddle::classify::{classify_graph, workaround_text, Finding};
+    let data = read(path)?;
+    let findings: Vec<Finding> = match pickle::decode(&data) {
+        Ok(g) => classify_graph(&g),
+        Err(e) => match pdsave::paddle::file::python_class(&e) {
+            // Not a pickle: a tensor stream or program has no decoding ambiguity here.
+            Some("UnpicklingError")
+                if pdsave::paddle::file::load_file_bytes(&data, LoadOptions::default()).is_ok() =>
+            {
+                vec![]
+            }
+            Some(_) => {
+                eprintln!("pdsave: {}: {e}", path.display());
+                return Ok(ExitCode::from(2));
+            }
+            None => vec![Finding {
+                rule: "P-ALLOW",
+                path: format!("byte {}", e.offset().unwrap_or(0)),
+                message: format!("unsafe or unsupported pickle: {e}"),
+                workaround: None,
+                visible: true,
+            }],
+        },
+    };
+    if json {
+        let out = serde_json::json!({"path": path.display().to_string(), "findings": findings});
+        println!("{out}");
+    } else if findings.is_empty() {
+        println!("{}: no findings", path.display());
+    } else {
+        for f in &findings {
+            println!("{} {}: {}", f.rule, f.path, f.message);
+            if let Some(w) = f.workaround {
+                println!("    workaround {w}: {}", workaround_text(w));
+            }
+        }
+    }
+    Ok(if findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

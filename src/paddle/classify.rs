@@ -364,3 +364,18 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
     }
     out
 }
+
+/// What a workaround asks the user to do.
+pub fn workaround_text(id: &str) -> &'static str {
+    match id {
+        "W-NUMPY" => "load with paddle.load(path, return_numpy=True) and convert to Tensors yourself",
+        "W-NOTUPLE" => "do not save (str, ndarray) tuples: save a list or a dict instead",
+        "W-DICT" => "save the extra information next to the tensor, e.g. {'tensor': t, 'stop_gradient': t.stop_gradient}",
+        "W-ODICT" => "rebuild it with collections.OrderedDict(paddle.load(path)): the order is kept",
+        "W-PROTO4" => "save with protocol=4, which never splits parameters",
+        "W-CONVERT" => "convert the value before saving (bytes → np.frombuffer(b, np.uint8), tensor → tensor.numpy())",
+        "W-STATEDICT" => "save layer.state_dict() instead of the Layer",
+        "W-PICKLE" => "read the file with pickle.load(f, encoding='latin1') instead of paddle.load",
+        _ => "",
+    }
+}
