@@ -100,15 +100,8 @@ pub fn disasm(data: &[u8]) -> (String, Option<PickleError>) {
         } else {
             "    ".repeat(marks.len().min(16))
         };
-        let _ = writeln!(
-            out,
-            "{:>8}: {}{:<16} {}",
-            i.offset,
-            indent,
-            i.op.name(),
-            arg
-        )
-        .map(|_| ());
+        let line = format!("{:>8}: {}{:<16} {}", i.offset, indent, i.op.name(), arg);
+        let _ = writeln!(out, "{}", line.trim_end());
         if i.op == Op::STOP {
             return (out, None);
         }
