@@ -11,6 +11,24 @@ use pdsave::paddle::save::{save, SaveOptions, Saved};
 use pdsave::paddle::{file::load_file_bytes, LoadOptions};
 use pdsave::pickle::{self, EncodeOptions};
 
+/// Writes to stdout; a closed pipe (`pdsave … | head`) ends the program quietly.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        out!($($t)*);
+        out!("\n");
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "pdsave",
@@ -53,6 +71,9 @@ enum Cmd {
         /// As `paddle.load(path, keep_name_table=True)`.
         #[arg(long)]
         keep_name_table: bool,
+        /// Indent the JSON.
+        #[arg(long)]
+        pretty: bool,
     },
     /// List the opcodes of a pickle (offset, opcode, argument, memo slot).
     Disasm { file: PathBuf },
@@ -132,6 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             path,
             return_numpy,
             keep_name_table,
+            pretty,
         } => {
             let data = read(&path)?;
             let opts = LoadOptions {
@@ -144,7 +166,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             match pdsave::view::view(&r) {
                 Ok(v) => {
-                    println!("{v}");
+                    if pretty {
+                        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                    } else {
+                        outln!("{v}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => Err(format!("{}: rejected: {e}", path.display())),
@@ -153,7 +179,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Cmd::Disasm { file } => {
             let data = read(&file)?;
             let (text, err) = pickle::disasm::disasm(&data);
-            print!("{text}");
+            out!("{text}");
             if let Some(e) = err {
                 return Err(format!("{}: {e}", file.display()));
             }
@@ -206,14 +232,14 @@ fn check(path: &PathBuf, json: bool) -> Result<ExitCode, String> {
     };
     if json {
         let out = serde_json::json!({"path": path.display().to_string(), "findings": findings});
-        println!("{out}");
+        outln!("{out}");
     } else if findings.is_empty() {
-        println!("{}: no findings", path.display());
+        outln!("{}: no findings", path.display());
     } else {
         for f in &findings {
-            println!("{} {}: {}", f.rule, f.path, f.message);
+            outln!("{} {}: {}", f.rule, f.path, f.message);
             if let Some(w) = f.workaround {
-                println!("    workaround {w}: {}", workaround_text(w));
+                outln!("    workaround {w}: {}", workaround_text(w));
             }
         }
     }
