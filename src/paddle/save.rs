@@ -198,7 +198,8 @@ struct Emitter<'s> {
     src: &'s ObjGraph,
     out: Graph<'static>,
     memo: HashMap<ObjId, NodeId>,
-    dtypes: HashMap<(DType, u8), NodeId>,
+    /// numpy's dtype singletons, by (dtype, byte order, C type: 0 canonical, 1 `long long`).
+    dtypes: HashMap<(DType, u8, u8), NodeId>,
     /// CPython's cached objects: '' and one-latin-1-character str, b'' and one-byte bytes.
     singletons: HashMap<(bool, Vec<u8>), NodeId>,
     flavour: Flavour,
@@ -207,21 +208,30 @@ struct Emitter<'s> {
 }
 
 impl Emitter<'_> {
-    fn dtype(&mut self, d: DType, order: u8) -> NodeId {
+    fn dtype(&mut self, d: DType, order: u8, ctype: u8) -> NodeId {
         if order == b'>' {
             // numpy shares only its built-in (native) descriptors.
             return self.out.add(Node::Dtype(DtypeNode { dtype: d, order }));
         }
-        if let Some(&id) = self.dtypes.get(&(d, order)) {
+        if let Some(&id) = self.dtypes.get(&(d, order, ctype)) {
             return id;
         }
         let id = self.out.add(Node::Dtype(DtypeNode { dtype: d, order }));
-        self.dtypes.insert((d, order), id);
+        self.dtypes.insert((d, order, ctype), id);
         id
     }
 
     fn array(&mut self, a: &Array) -> NodeId {
-        let dtype = self.dtype(a.dtype, a.order);
+        self.array_ctype(a, 0)
+    }
+
+    /// `ctype` 1: the array came through the buffer protocol of a static DenseTensor, whose
+    /// int64 format is `q` (`long long`): numpy gives it the `longlong` descriptor, a
+    /// different object from the canonical int64 (`long`) one, so it is pickled apart
+    /// (S-STATIC).
+    fn array_ctype(&mut self, a: &Array, ctype: u8) -> NodeId {
+        let ctype = if a.dtype == DType::Int64 { ctype } else { 0 };
+        let dtype = self.dtype(a.dtype, a.order, ctype);
         // numpy pickles is_fortran only for arrays that are not also C-contiguous.
         let fortran = a.fortran && a.shape.iter().filter(|&&d| d > 1).count() >= 2;
         self.out.add(Node::NdArray(NdArray {
@@ -357,7 +367,7 @@ impl Emitter<'_> {
                 return Ok(n);
             }
             Obj::NpScalar { dtype, data } => {
-                let d = self.dtype(*dtype, dtype.native_order());
+                let d = self.dtype(*dtype, dtype.native_order(), 0);
                 Node::NpScalar(NpScalar {
                     flavour: self.flavour,
                     dtype: d,
@@ -383,7 +393,7 @@ impl Emitter<'_> {
                         data: vec![],
                     };
                 }
-                let arr = self.array(&a);
+                let arr = self.array_ctype(&a, (t.kind == TensorKind::Static) as u8);
                 match t.kind {
                     TensorKind::Static => Node::StaticTensor { array: arr },
                     TensorKind::Dynamic | TensorKind::Parameter => {
