@@ -62,6 +62,33 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Validate implementations against the conformance corpus (spec/validate.md).
+    Validate {
+        /// `NAME=COMMAND` of a persistent JSON-lines adapter, or `pdsave` for the in-process
+        /// reference. Repeat for a results matrix.
+        #[arg(long = "impl", required = true)]
+        imps: Vec<String>,
+        /// Plain mode: run `COMMAND PATH` per case; exit status 0 accepts, anything else rejects.
+        #[arg(long)]
+        plain: bool,
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+        /// Known failures (one implementation only): a listed case that now passes fails the run.
+        #[arg(long)]
+        failure_list: Option<PathBuf>,
+        /// Rewrite the failure list to the failures of this run.
+        #[arg(long)]
+        fix: bool,
+        /// Write report.md and report.html here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Seconds an implementation may take per answer.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+        /// Only cases whose id contains this.
+        #[arg(long)]
+        filter: Option<String>,
+    },
     /// Print the load view (JSON, see spec/view.md) of what `paddle.load` gives for a file.
     View {
         path: PathBuf,
@@ -106,6 +133,25 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
+        Cmd::Validate {
+            imps,
+            plain,
+            corpus,
+            failure_list,
+            fix,
+            report,
+            timeout,
+            filter,
+        } => validate(
+            imps,
+            plain,
+            &corpus,
+            failure_list,
+            fix,
+            report,
+            timeout,
+            filter,
+        ),
         Cmd::Check { path, json } => check(&path, json),
         Cmd::Save {
             object,
@@ -247,5 +293,89 @@ fn check(path: &PathBuf, json: bool) -> Result<ExitCode, String> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn validate(
+    imps: Vec<String>,
+    plain: bool,
+    corpus: &std::path::Path,
+    failure_list: Option<PathBuf>,
+    fix: bool,
+    report: Option<PathBuf>,
+    timeout: u64,
+    filter: Option<String>,
+) -> Result<ExitCode, String> {
+    use pdsave::conformance::{corpus::load_corpus, report as rep, validate as v};
+    use std::io::IsTerminal;
+    let mut cases = load_corpus(corpus)?;
+    if let Some(f) = &filter {
+        cases.retain(|c| c.id.contains(f.as_str()));
+    }
+    if failure_list.is_some() && imps.len() != 1 {
+        return Err("--failure-list needs exactly one --impl".into());
+    }
+    let tty = std::io::stderr().is_terminal();
+    let mut runs = Vec::new();
+    for spec in &imps {
+        let (name, cmd) = spec.split_once('=').unwrap_or((spec.as_str(), ""));
+        let t = std::time::Duration::from_secs(timeout);
+        let mut imp: Box<dyn v::Implementation> = if cmd.is_empty() && name == "pdsave" {
+            Box::new(v::Reference)
+        } else if cmd.is_empty() {
+            return Err(format!("--impl {spec}: expected NAME=COMMAND"));
+        } else if plain {
+            Box::new(v::Plain::new(name, cmd, t))
+        } else {
+            Box::new(v::Subprocess::new(name, cmd, t))
+        };
+        let start = std::time::Instant::now();
+        let results = v::run(imp.as_mut(), &cases, |i, n| {
+            if tty {
+                eprint!("\r{name}: {i}/{n} cases");
+            }
+        });
+        if tty {
+            eprintln!();
+        }
+        eprintln!(
+            "{name}: {} answers in {:.1} s",
+            results.len(),
+            start.elapsed().as_secs_f64()
+        );
+        runs.push((name.to_string(), results));
+    }
+    out!("{}", rep::summary_markdown(&runs));
+    if let Some(dir) = &report {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("report.md"), rep::markdown(&runs)).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("report.html"), rep::html(&runs)).map_err(|e| e.to_string())?;
+    }
+    let listed = failure_list
+        .as_ref()
+        .map(|p| v::read_failure_list(p))
+        .unwrap_or_default();
+    let mut bad = false;
+    for (name, results) in &runs {
+        let (new_failures, now_passing) = v::unexpected(results, &listed);
+        for f in &new_failures {
+            outln!("{name}: unexpected {f}");
+        }
+        for k in &now_passing {
+            outln!("{name}: {k} is in the failure list but passes now");
+        }
+        bad |= !new_failures.is_empty() || !now_passing.is_empty();
+        if fix {
+            if let Some(p) = &failure_list {
+                std::fs::write(p, v::failure_list(results)).map_err(|e| e.to_string())?;
+                bad = false;
+            }
+        }
+    }
+    Ok(if bad {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }

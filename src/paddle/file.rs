@@ -1,6 +1,7 @@
 //! `paddle.load` on one file (FAQ path form 1: a full file name): a pickle first; when
 //! Python's unpickler would raise `UnpicklingError`, Paddle falls back to a SelectedRows
-//! stream, then a DenseTensor stream, then a ProgramDesc, then raises ValueError (L-FILE).
+//! stream, then a DenseTensor stream, then a ProgramDesc — which in dynamic-graph mode
+//! fails too — and raises ValueError (L-FILE).
 
 use std::borrow::Cow;
 
@@ -34,6 +35,18 @@ pub fn tensor_value(
         .ok_or(LoadError::Unrepresentable("tensor of this data type"))?;
     let shape: Vec<u64> = t.desc.dims.iter().map(|&d| d.max(0) as u64).collect();
     let np = dtype.to_numpy();
+    if opts.return_numpy && t.data.is_empty() {
+        // `np.array(tensor._copy(place))` of an empty tensor is `array([], dtype=float64)`.
+        let f = crate::numpy::DType::Float64;
+        let array = ArrayView {
+            dtype: f,
+            order: b'<',
+            shape: vec![0],
+            fortran: false,
+            data: Cow::Owned(vec![]),
+        };
+        return Ok(Value::NdArray(array));
+    }
     let array = ArrayView {
         dtype: np,
         order: np.native_order(),
@@ -73,9 +86,8 @@ pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, Load
     if let Ok((t, _)) = tensor_stream::decode_dense_tensor_prefix(data) {
         return tensor_value(&t, opts);
     }
-    if crate::program::parse_program_desc(data).is_ok() {
-        return Ok(Value::Program);
-    }
+    // In dynamic-graph mode, Paddle 2.6.2 and 3.3.1 both fail to rebuild a Program from a
+    // ProgramDesc file and raise ValueError (corpus y_p*_program, *_pdmodel): so does pdsave.
     Err(LoadError::Python {
         class: "ValueError",
         message: format!("`paddle.load` can not parse the file ({g})"),

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod file;
 pub mod load;
 pub mod object;
+pub mod path;
 pub mod save;
 pub mod snippet;
 pub mod value;

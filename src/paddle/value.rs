@@ -186,3 +186,55 @@ impl Value<'_> {
         }
     }
 }
+
+impl ArrayView<'_> {
+    pub fn into_owned(self) -> ArrayView<'static> {
+        ArrayView {
+            dtype: self.dtype,
+            order: self.order,
+            shape: self.shape,
+            fortran: self.fortran,
+            data: Cow::Owned(self.data.into_owned()),
+        }
+    }
+}
+
+impl Value<'_> {
+    /// The same value holding its own copies of borrowed bytes.
+    pub fn into_owned(self) -> Value<'static> {
+        let list = |v: Vec<Value<'_>>| v.into_iter().map(Value::into_owned).collect();
+        let pairs = |v: Vec<(Value<'_>, Value<'_>)>| {
+            v.into_iter()
+                .map(|(k, x)| (k.into_owned(), x.into_owned()))
+                .collect()
+        };
+        match self {
+            Value::None => Value::None,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Int(i) => Value::Int(i),
+            Value::Float(f) => Value::Float(f),
+            Value::Complex(r, i) => Value::Complex(r, i),
+            Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
+            Value::Bytes(b) => Value::Bytes(Cow::Owned(b.into_owned())),
+            Value::ByteArray(b) => Value::ByteArray(Cow::Owned(b.into_owned())),
+            Value::List(v) => Value::List(list(v)),
+            Value::Tuple(v) => Value::Tuple(list(v)),
+            Value::Dict(p) => Value::Dict(pairs(p)),
+            Value::OrderedDict(p) => Value::OrderedDict(pairs(p)),
+            Value::Set(v) => Value::Set(list(v)),
+            Value::FrozenSet(v) => Value::FrozenSet(list(v)),
+            Value::NdArray(a) => Value::NdArray(a.into_owned()),
+            Value::NpScalar { dtype, data } => Value::NpScalar {
+                dtype,
+                data: Cow::Owned(data.into_owned()),
+            },
+            Value::Dtype(d) => Value::Dtype(d),
+            Value::Tensor { dtype, array, name } => Value::Tensor {
+                dtype,
+                array: array.into_owned(),
+                name,
+            },
+            Value::Program => Value::Program,
+        }
+    }
+}
