@@ -83,13 +83,14 @@ pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, Load
     if tensor_stream::decode_selected_rows_prefix(data).is_ok() {
         return Err(LoadError::Unrepresentable("SelectedRows"));
     }
-    if let Ok((t, _)) = tensor_stream::decode_dense_tensor_prefix(data) {
-        return tensor_value(&t, opts);
-    }
+    let tensor_err = match tensor_stream::decode_dense_tensor_prefix(data) {
+        Ok((t, _)) => return tensor_value(&t, opts),
+        Err(e) => e,
+    };
     // In dynamic-graph mode, Paddle 2.6.2 and 3.3.1 both fail to rebuild a Program from a
     // ProgramDesc file and raise ValueError (corpus y_p*_program, *_pdmodel): so does pdsave.
     Err(LoadError::Python {
         class: "ValueError",
-        message: format!("`paddle.load` can not parse the file ({g})"),
+        message: format!("`paddle.load` can not parse the file (as a pickle: {g}; as a tensor stream: {tensor_err})"),
     })
 }

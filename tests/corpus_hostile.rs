@@ -1,0 +1,34 @@
+//! Every `n_` case of the corpus (written by corpus/make_hostile.py, and by the fuzzers) is
+//! rejected by pdsave — no result view — with a reason naming the global, opcode, offset or
+//! field (its case.json `reason_contains`).
+
+use std::path::Path;
+
+use pdsave::conformance::corpus::{load_corpus, Kind};
+use pdsave::paddle::path::load_path;
+use pdsave::paddle::LoadOptions;
+
+#[test]
+fn every_n_case_is_rejected_with_its_reason_named() {
+    let cases = load_corpus(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for c in cases.iter().filter(|c| c.kind == Kind::N) {
+        checked += 1;
+        match load_path(&c.entry, LoadOptions::default()) {
+            Ok(v) => failures.push(format!("{}: accepted ({})", c.id, v.type_name())),
+            Err(e) => {
+                let want = c.meta["reason_contains"].as_str().unwrap_or("");
+                if !e.to_string().contains(want) {
+                    failures.push(format!(
+                        "{}: reason {:?} does not name {want:?}",
+                        c.id,
+                        e.to_string()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} n_ cases");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
