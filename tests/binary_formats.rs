@@ -244,7 +244,11 @@ fn tensor_stream_cases_decode_and_reencode() {
         let label = &c.id;
         if c.meta.get("expect").and_then(Value::as_str) == Some("reject") {
             // hostile corpus cases: must be refused, with the reason the case names
-            let want = c.meta.get("reason_contains").and_then(Value::as_str).unwrap_or("");
+            let want = c
+                .meta
+                .get("reason_contains")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let e = decode_dense_tensor(&bytes).expect_err(label);
             assert!(e.to_string().contains(want), "{label}: {e} lacks {want:?}");
             let e = decode_combined(&bytes).expect_err(label);

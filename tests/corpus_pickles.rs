@@ -15,7 +15,9 @@ fn cases() -> Vec<(PathBuf, J)> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(&root).expect("corpus/cases exists") {
         let dir = e.unwrap().path();
-        let Ok(text) = std::fs::read_to_string(dir.join("case.json")) else { continue };
+        let Ok(text) = std::fs::read_to_string(dir.join("case.json")) else {
+            continue;
+        };
         let case: J = serde_json::from_str(&text).unwrap();
         out.push((dir, case));
     }
@@ -37,7 +39,9 @@ fn real_paddle_pickles_reencode_byte_identical() {
     let mut failures = Vec::new();
     for (dir, case) in cases() {
         for f in pickle_files(&dir, &case) {
-            let Ok(data) = std::fs::read(&f) else { continue };
+            let Ok(data) = std::fs::read(&f) else {
+                continue;
+            };
             let g = match decode(&data) {
                 Ok(g) => g,
                 Err(e) => {
@@ -63,7 +67,10 @@ fn real_paddle_pickles_reencode_byte_identical() {
     for (k, (ok, bad)) in &counts {
         eprintln!("{k}: {ok} identical, {bad} different");
     }
-    assert!(counts.values().map(|c| c.0).sum::<u32>() > 0, "no pickle in corpus/");
+    assert!(
+        counts.values().map(|c| c.0).sum::<u32>() > 0,
+        "no pickle in corpus/"
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -75,9 +82,14 @@ fn view_equals_real_paddle_load_on_every_corpus_pickle() {
         if case["format"] != "pickle" {
             continue;
         }
-        let Ok(data) = std::fs::read(dir.join(case["entry"].as_str().unwrap_or(""))) else { continue };
+        let Ok(data) = std::fs::read(dir.join(case["entry"].as_str().unwrap_or(""))) else {
+            continue;
+        };
         for (name, lo) in LoadOptions::SETS {
-            let Ok(text) = std::fs::read_to_string(dir.join(format!("expected.{name}.json"))) else { continue };
+            let Ok(text) = std::fs::read_to_string(dir.join(format!("expected.{name}.json")))
+            else {
+                continue;
+            };
             let expected: J = serde_json::from_str(&text).unwrap();
             let ours = match pdsave::view::view(&load_file_bytes(&data, lo)) {
                 Ok(v) => v,

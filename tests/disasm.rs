@@ -3,8 +3,11 @@
 use std::path::Path;
 
 fn disasm_case(case: &str) -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/cases").join(case);
-    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus/cases")
+        .join(case);
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
     let data = std::fs::read(dir.join(meta["entry"].as_str().unwrap())).unwrap();
     let (text, err) = pdsave::pickle::disasm::disasm(&data);
     assert!(err.is_none(), "{err:?}");
