@@ -54,6 +54,12 @@ enum Cmd {
         #[arg(long, default_value_t = 2)]
         numpy: u8,
     },
+    /// What a file, prefix or directory holds: format, writer, variables, program summary.
+    Inspect {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Report the non-unique decodings paddle.load will meet in a file, and unsafe content.
     /// Exit 0: clean; 1: findings; 2: the file cannot be read.
     Check {
@@ -133,6 +139,15 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
+        Cmd::Inspect { path, json } => {
+            let r = pdsave::inspect::inspect(&path)?;
+            if json {
+                outln!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+            } else {
+                out!("{}", pdsave::inspect::render(&r));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Validate {
             imps,
             plain,
