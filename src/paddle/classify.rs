@@ -55,10 +55,34 @@ struct Scan {
     static_arrays: Vec<(String, DType, bool)>,
     iter_errors: Vec<(String, &'static str)>,
     too_deep: bool,
+    /// Nodes the walk may still visit (shared references are walked each time, as load
+    /// walks them): 0 means the walk stopped early.
+    left: u64,
+}
+
+/// Longest path kept in a finding; deeper paths end in `…` (bounds memory on deep nesting).
+const MAX_PATH: usize = 256;
+
+/// `path` followed by one step, or `path…` once `path` is already long.
+fn step(path: &str, seg: std::fmt::Arguments) -> String {
+    if path.len() >= MAX_PATH {
+        if path.ends_with('…') {
+            return path.to_string();
+        }
+        return format!("{path}…");
+    }
+    format!("{path}[{seg}]")
 }
 
 fn key_text(g: &Graph, k: NodeId) -> String {
     match g.node(k) {
+        Node::Str(s) if s.len() > MAX_PATH => {
+            let cut = (0..=MAX_PATH)
+                .rev()
+                .find(|&i| s.is_char_boundary(i))
+                .unwrap_or(0);
+            format!("{:?}…", &s[..cut])
+        }
         Node::Str(s) => format!("{s:?}"),
         Node::Int(i) => i.to_string(),
         other => format!("<{}>", other.type_name()),
@@ -88,6 +112,11 @@ impl Scan {
     }
 
     fn walk_inner(&mut self, g: &Graph, id: NodeId, path: &str, depth: usize) {
+        // Python stops at the first RecursionError; a cycle or a blown budget stops here.
+        if self.too_deep || self.left == 0 {
+            return;
+        }
+        self.left -= 1;
         if depth > super::load::MAX_DEPTH {
             self.too_deep = true;
             return;
@@ -115,12 +144,13 @@ impl Scan {
             }
             Node::Dict(items) | Node::OrderedDict(items) => {
                 for &(k, v) in items {
-                    self.walk(g, v, &format!("{path}[{}]", key_text(g, k)), depth + 1);
+                    let p = step(path, format_args!("{}", key_text(g, k)));
+                    self.walk(g, v, &p, depth + 1);
                 }
             }
             Node::List(items) | Node::Tuple(items) | Node::Set(items) => {
                 for (i, &v) in items.iter().enumerate() {
-                    self.walk(g, v, &format!("{path}[{i}]"), depth + 1);
+                    self.walk(g, v, &step(path, format_args!("{i}")), depth + 1);
                 }
             }
             Node::Bytes(_) => self.iter_errors.push((path.to_string(), "bytes")),
@@ -186,8 +216,20 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
             return out;
         }
     }
-    let mut s = Scan::default();
+    // The budget `load_graph` has (without its data term): past it, load refuses.
+    let mut s = Scan {
+        left: 8 * g.nodes.len() as u64 + 1_000_000,
+        ..Scan::default()
+    };
     s.walk(g, g.root, "obj", 0);
+    if s.left == 0 {
+        out.push(f(
+            "A-LARGE",
+            "obj",
+            "shared references expand past pdsave's budget: paddle.load rebuilds every reference (pdsave view refuses it); findings below are those met first",
+            None,
+        ));
+    }
     if s.too_deep {
         out.push(f(
             "A-DEEP",
