@@ -84,6 +84,61 @@ fn a_list_referenced_a_million_times_is_too_large() {
 }
 
 #[test]
+fn a_big_str_shared_half_a_million_times_is_too_large() {
+    // fuzz (found while checking the fan-out bound): the view copied a 1 MiB str for each
+    // of 2^19 BINGETs of a 2 MiB file (512 GiB). The budget counts data bytes too.
+    let s = vec![b'a'; 1 << 20];
+    for latin1 in [false, true] {
+        let mut b = b"\x80\x04".to_vec();
+        // BINUNICODE borrows from the input; BINSTRING (latin-1) is an owned copy.
+        b.push(if latin1 { b'T' } else { b'X' });
+        b.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        b.extend_from_slice(&s);
+        b.extend_from_slice(b"q\x00](");
+        for _ in 0..(1 << 19) {
+            b.extend_from_slice(b"h\x00");
+        }
+        b.extend_from_slice(b"e.");
+        quick("view", || {
+            let r = load_file_bytes(&b, LoadOptions::default());
+            too_large(r);
+        });
+    }
+}
+
+#[test]
+fn a_big_array_shared_many_times_is_too_large() {
+    // The same budget for ndarray payloads (the view hashes each reference) and for a
+    // dynamic tensor `(name, array)` shared many times.
+    let mut arr = b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01J\x00\x00\x04\x00\x85cnumpy\ndtype\nX\x02\x00\x00\x00u1\x89\x88\x87R(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89B\x00\x00\x04\x00".to_vec();
+    arr.extend(std::iter::repeat_n(7u8, 1 << 18));
+    arr.extend_from_slice(b"tbq\x00](");
+    for _ in 0..(1 << 16) {
+        arr.extend_from_slice(b"h\x00");
+    }
+    arr.extend_from_slice(b"e.");
+    let g = decode(&arr).unwrap();
+    quick("load", || too_large(load_graph(&g, LoadOptions::default())));
+    // A moderate sharing of the same array still loads.
+    let n = arr.len();
+    let few: Vec<u8> = arr[..n - 2 - 2 * (1 << 16)]
+        .iter()
+        .copied()
+        .chain(b"h\x00h\x00h\x00e.".iter().copied())
+        .collect();
+    let g = decode(&few).unwrap();
+    let v = view(&load_graph(
+        &g,
+        LoadOptions {
+            return_numpy: true,
+            keep_name_table: false,
+        },
+    ))
+    .unwrap();
+    assert_eq!(v["result"]["items"].as_array().unwrap().len(), 3);
+}
+
+#[test]
 fn a_self_referencing_list_is_a_recursion_error_for_load_and_check() {
     // fuzz paddle_load (timeout): x = ['shared-string', x, {'k': x}] made classify_graph
     // walk 2^1000 paths; Python's load stops at the first RecursionError, so does check.

@@ -57,7 +57,8 @@ pub enum LoadError {
     /// The value has no node in the load view (e.g. a numpy dtype object).
     #[error("a {0} has no node in the load view")]
     Unrepresentable(&'static str),
-    /// Shared references would expand past pdsave's budget.
+    /// Shared references would expand past pdsave's budget (in nodes, each counting one
+    /// more per 64 bytes of its str, bytes or array data).
     #[error("the loaded value expands to more than {0} nodes")]
     TooLarge(u64),
 }
@@ -84,8 +85,28 @@ pub fn load_pickle(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, LoadErro
     load_graph_owned(&g, opts)
 }
 
+/// Bytes of data that count as one more node in the expansion budget.
+const BYTES_PER_NODE: u64 = 64;
+
+/// What expanding a node once costs: one, plus one per 64 bytes of the data it holds (the
+/// view copies strs and bytes and hashes arrays each time a shared node is reached).
+fn node_cost(n: &Node) -> u64 {
+    let len = match n {
+        Node::Str(s) => s.len(),
+        Node::Bytes(b) | Node::ByteArray(b) => b.len(),
+        Node::NdArray(a) => a.data.len(),
+        Node::NpScalar(s) => s.data.len(),
+        _ => 0,
+    };
+    1 + len as u64 / BYTES_PER_NODE
+}
+
 fn load_graph_owned<'a>(g: &Graph<'a>, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
-    let budget = 8 * g.nodes.len() as u64 + 1_000_000;
+    // Eight times the graph's own size (its nodes and data counted once) plus a million:
+    // shared references (the memo) may repeat a value, but not blow a small file up into
+    // gigabytes of view (P-LIMIT).
+    let own: u64 = g.nodes.iter().map(node_cost).sum();
+    let budget = 8 * own + 1_000_000;
     let mut b = Builder {
         g,
         left: budget,
@@ -137,11 +158,18 @@ impl<'a> Builder<'_, 'a> {
                 "maximum recursion depth exceeded",
             ));
         }
-        if self.left == 0 {
+        let g = self.g;
+        let cost = match g.node(id) {
+            // Tensors read their array directly (not through `value`): charge it here.
+            Node::StaticTensor { array } | Node::DynTensor { array, .. } => {
+                1 + node_cost(g.node(*array))
+            }
+            n => node_cost(n),
+        };
+        if self.left < cost {
             return Err(LoadError::TooLarge(self.budget));
         }
-        self.left -= 1;
-        let g = self.g;
+        self.left -= cost;
         let list = |b: &mut Self, items: &[NodeId]| -> Result<Vec<Value<'a>>, LoadError> {
             items.iter().map(|&i| b.value(i, depth + 1)).collect()
         };
