@@ -12,6 +12,10 @@ use pdsave::paddle::classify::classify_graph;
 use pdsave::paddle::file::load_file_bytes;
 use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions};
 use pdsave::pickle::decode;
+use pdsave::program::{parse_program_desc, summarize_program};
+use pdsave::tensor_stream::{
+    decode_combined, decode_dense_tensor, decode_selected_rows, TensorStreamError as E,
+};
 use pdsave::view::view;
 
 const QUICK: Duration = Duration::from_secs(20);
@@ -188,4 +192,151 @@ fn nesting_a_million_deep_is_a_recursion_error_for_view_and_check() {
     let g = decode(&b).unwrap();
     let findings = quick("classify", || classify_graph(&g));
     assert!(findings.iter().any(|f| f.rule == "A-DEEP"));
+}
+
+// ---- tensor streams: header claims never become allocations -------------------------------
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A TensorDesc: float32 (code 5) with these dims.
+fn desc(dims: &[i64]) -> Vec<u8> {
+    let mut d = vec![0x08, 5];
+    for &x in dims {
+        d.push(0x10);
+        varint(x as u64, &mut d);
+    }
+    d
+}
+
+/// A DenseTensor record: LoD levels given as (claimed size, offsets), then desc and data.
+fn dense(lod: &[(u64, &[u64])], desc: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut b = 0u32.to_le_bytes().to_vec();
+    b.extend_from_slice(&(lod.len() as u64).to_le_bytes());
+    for (size, offsets) in lod {
+        b.extend_from_slice(&size.to_le_bytes());
+        for o in *offsets {
+            b.extend_from_slice(&o.to_le_bytes());
+        }
+    }
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&(desc.len() as i32).to_le_bytes());
+    b.extend_from_slice(desc);
+    b.extend_from_slice(data);
+    b
+}
+
+fn stream_err(b: &[u8]) -> E {
+    let e = quick("decode", || decode_dense_tensor(b)).expect_err("accepted");
+    // The same bytes through paddle.load's fallbacks: a typed error, not a panic.
+    assert!(load_file_bytes(b, LoadOptions::default()).is_err());
+    let c = decode_combined(b).expect_err("combined accepted");
+    assert_eq!(c.root(), &e);
+    e
+}
+
+#[test]
+fn a_header_claiming_ten_to_the_eighteen_elements_is_truncated() {
+    let e = stream_err(&dense(
+        &[],
+        &desc(&[1_000_000_000, 1_000_000_000]),
+        &[0; 16],
+    ));
+    assert!(
+        matches!(e, E::Truncated { what: "tensor data", needed, available: 16, .. } if needed == 4_000_000_000_000_000_000),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn negative_and_overflowing_dims_are_typed_errors() {
+    let e = stream_err(&dense(&[], &desc(&[2, -3]), &[0; 24]));
+    assert!(
+        matches!(
+            e,
+            E::NegativeDim {
+                index: 1,
+                dim: -3,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = stream_err(&dense(&[], &desc(&[i64::MAX, i64::MAX]), &[]));
+    assert!(matches!(e, E::ElementCountOverflow { .. }), "{e:?}");
+    // A product that overflows before a zero dim is still an overflow.
+    let e = stream_err(&dense(&[], &desc(&[i64::MAX, 4, 0]), &[]));
+    assert!(matches!(e, E::ElementCountOverflow { .. }), "{e:?}");
+}
+
+#[test]
+fn lod_lengths_larger_than_the_file_are_typed_errors() {
+    let e = stream_err(&dense(&[(1 << 40, &[0, 1])], &desc(&[1]), &[0; 4]));
+    assert!(
+        matches!(e, E::LodLevelTooLarge { level: 0, size, .. } if size == 1 << 40),
+        "{e:?}"
+    );
+    // A level count of 2^60 with nothing behind it.
+    let mut b = 0u32.to_le_bytes().to_vec();
+    b.extend_from_slice(&(1u64 << 60).to_le_bytes());
+    b.extend_from_slice(&[0; 32]);
+    let e = stream_err(&b);
+    assert!(
+        matches!(e, E::LodLevelCountTooLarge { count, .. } if count == 1 << 60),
+        "{e:?}"
+    );
+    // SelectedRows claiming 2^61 rows.
+    let mut b = 0u32.to_le_bytes().to_vec();
+    b.extend_from_slice(&(1u64 << 61).to_le_bytes());
+    b.extend_from_slice(&[0; 64]);
+    let e = decode_selected_rows(&b).unwrap_err();
+    assert!(matches!(e, E::RowCountTooLarge { .. }), "{e:?}");
+}
+
+#[test]
+fn a_desc_size_larger_than_the_file_is_truncated() {
+    let mut b = dense(&[], &desc(&[1]), &[0; 4]);
+    b[16..20].copy_from_slice(&i32::MAX.to_le_bytes());
+    let e = stream_err(&b);
+    assert!(
+        matches!(
+            e,
+            E::Truncated {
+                what: "TensorDesc",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+// ---- programs ------------------------------------------------------------------------------
+
+#[test]
+fn program_length_claims_larger_than_the_file_are_errors() {
+    // ProgramDesc.blocks (field 1, length-delimited) claiming 2^40 bytes.
+    let mut b = vec![0x0a];
+    varint(1 << 40, &mut b);
+    b.extend_from_slice(&[0; 16]);
+    assert!(quick("parse", || parse_program_desc(&b)).is_err());
+    assert!(summarize_program(&b).is_err());
+}
+
+#[test]
+fn programs_nested_a_million_deep_are_errors_not_stack_overflows() {
+    // ProgramDesc: a million nested groups of unknown field 14 (prost's recursion limit).
+    let b = vec![0x73u8; 1_000_000];
+    assert!(quick("parse", || parse_program_desc(&b)).is_err());
+    assert!(summarize_program(&b).is_err());
+    // PIR JSON: a million nested arrays (serde_json's recursion limit).
+    let mut j = b"{\"program\":".to_vec();
+    j.extend(std::iter::repeat_n(b'[', 1_000_000));
+    assert!(quick("summarize", || summarize_program(&j)).is_err());
+    // Neither is a file paddle.load reads.
+    assert!(load_file_bytes(&b, LoadOptions::default()).is_err());
 }
