@@ -133,8 +133,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+/// The file's bytes, memory-mapped (tensor payloads are borrowed from the map, not copied).
+enum Bytes {
+    Map(memmap2::Mmap),
+    Empty,
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Map(m) => m,
+            Bytes::Empty => &[],
+        }
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Bytes, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    if len == 0 {
+        return Ok(Bytes::Empty);
+    }
+    // SAFETY: the map is read-only and lives while the bytes are used; a file truncated by
+    // another process meanwhile is outside what pdsave can defend against (SIGBUS).
+    let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Bytes::Map(m))
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -180,7 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     .map_err(|e| e.to_string())?;
                 s
             } else {
-                String::from_utf8(read(&object)?).map_err(|e| e.to_string())?
+                String::from_utf8(read(&object)?.to_vec()).map_err(|e| e.to_string())?
             };
             let j: serde_json::Value =
                 serde_json::from_str(&text).map_err(|e| format!("{}: {e}", object.display()))?;
@@ -216,12 +243,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             keep_name_table,
             pretty,
         } => {
-            let data = read(&path)?;
             let opts = LoadOptions {
                 return_numpy,
                 keep_name_table,
             };
-            let r = load_file_bytes(&data, opts);
+            let data = if path.is_file() {
+                Some(read(&path)?)
+            } else {
+                None
+            };
+            let r = match &data {
+                Some(d) => load_file_bytes(d, opts),
+                // A prefix or a directory (L-PATH).
+                None => pdsave::paddle::path::load_path(&path, opts),
+            };
             if let Err(e) = &r {
                 eprintln!("pdsave: {}: {e}", path.display());
             }
