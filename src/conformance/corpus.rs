@@ -29,6 +29,9 @@ pub struct Case {
     pub tags: Vec<String>,
     /// Expected views by option-set name (`default`, `return_numpy`, `keep_name_table`).
     pub expected: Vec<(String, J)>,
+    /// The top-level dict's key order is implementation-defined (prefix and directory
+    /// loads): views are compared with the items sorted.
+    pub unordered: bool,
     pub meta: J,
 }
 
@@ -89,6 +92,7 @@ pub fn load_corpus(root: &Path) -> Result<Vec<Case>, String> {
             rules: strs("rules"),
             tags: strs("tags"),
             expected,
+            unordered: meta["dict_order"] == "implementation-defined",
             dir,
             meta,
         });

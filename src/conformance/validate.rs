@@ -334,7 +334,12 @@ fn judge(case: &Case, expected: Option<&J>, answer: Answer, plain: bool) -> Outc
                     Outcome::Pass
                 };
             }
-            match expected {
+            let (v, e) = if case.unordered {
+                (sorted_items(&v), expected.map(sorted_items))
+            } else {
+                (v, expected.cloned())
+            };
+            match e.as_ref() {
                 Some(e) => match crate::view::diff(&v, e) {
                     None => Outcome::Pass,
                     Some(d) => Outcome::Fail(d),
@@ -343,6 +348,15 @@ fn judge(case: &Case, expected: Option<&J>, answer: Answer, plain: bool) -> Outc
             }
         }
     }
+}
+
+/// A view whose top-level dict items are sorted by key (for `Case::unordered`).
+pub fn sorted_items(v: &J) -> J {
+    let mut v = v.clone();
+    if let Some(items) = v.pointer_mut("/result/items").and_then(J::as_array_mut) {
+        items.sort_by_key(|kv| kv.get(0).map(|k| k.to_string()).unwrap_or_default());
+    }
+    v
 }
 
 /// Runs one implementation over the cases. `progress` is called after each answer.

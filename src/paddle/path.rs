@@ -6,6 +6,11 @@
 //! dict of parameter name → ndarray, whatever `return_numpy` says; structured names from
 //! `<prefix>.pdiparams.info` when it exists. Paddle 3.3.1 raises TypeError (legacy programs)
 //! or ValueError (PIR programs) there instead: spec/deviations.md D-6, D-7.
+//!
+//! The dict's order is implementation-defined in Paddle (the C++ block's variable map after
+//! renaming, or `os.walk`'s listing order, D-13); pdsave gives the records' order (sorted by
+//! name) for programs and the directory listing order for per-file directories, and the
+//! corpus compares these dicts without regard to order (case.json `dict_order`).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};

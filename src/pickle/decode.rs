@@ -113,7 +113,12 @@ enum Key {
     Bytes(Vec<u8>),
     Tuple(Vec<Key>),
     FrozenSet(Vec<Key>),
-    /// Objects equal only to themselves (NaN, globals, dtypes).
+    /// An allowlisted global, by what it names: every GLOBAL of `builtins.eval` (or
+    /// `__builtin__.eval`, which Python 3 maps to it) is the same object.
+    Global(&'static str, &'static str),
+    /// A numpy dtype: equal dtypes are equal keys (`np.dtype('<f4') == np.dtype('=f4')`).
+    Dtype(DType, u8),
+    /// Objects equal only to themselves (NaN).
     Identity(NodeId),
 }
 
@@ -297,7 +302,18 @@ impl<'a> Vm<'a, '_> {
                 Some(d) => scalar_key(d, &s.data).unwrap_or(Key::Identity(id)),
                 None => Key::Identity(id),
             },
-            Node::Global(_) | Node::Dtype(_) => Key::Identity(id),
+            Node::Global(g) => {
+                let c = super::global_for(g.sym, 3, Flavour::Numpy2);
+                Key::Global(c.module, c.name)
+            }
+            Node::Dtype(d) => Key::Dtype(
+                d.dtype,
+                match d.order {
+                    _ if d.dtype.itemsize() == 1 => b'|',
+                    b'=' => b'<',
+                    o => o,
+                },
+            ),
             other => return Err(unhashable(other)),
         })
     }
