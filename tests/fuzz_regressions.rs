@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use pdsave::paddle::classify::classify_graph;
 use pdsave::paddle::file::load_file_bytes;
 use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions};
-use pdsave::pickle::decode;
+use pdsave::pickle::{decode, encode, EncodeOptions, Node, PyInt};
 use pdsave::program::{parse_program_desc, summarize_program};
 use pdsave::tensor_stream::{
     decode_combined, decode_dense_tensor, decode_selected_rows, TensorStreamError as E,
@@ -192,6 +192,63 @@ fn nesting_a_million_deep_is_a_recursion_error_for_view_and_check() {
     let g = decode(&b).unwrap();
     let findings = quick("classify", || classify_graph(&g));
     assert!(findings.iter().any(|f| f.rule == "A-DEEP"));
+}
+
+// ---- dict keys: Python equality of the objects the decoder builds --------------------------
+
+/// The root dict's length and first value (an int) after decoding; and re-encoding is a
+/// fixed point (`encode(decode(encode(g))) == encode(g)`).
+fn root_dict_len_and_reencode(b: &[u8]) -> (usize, Option<i64>) {
+    let g = decode(b).unwrap();
+    let e2 = encode(&g, &EncodeOptions::like(&g)).unwrap();
+    let g2 = decode(&e2).unwrap();
+    let e3 = encode(&g2, &EncodeOptions::like(&g2)).unwrap();
+    assert!(e2 == e3, "re-encoding is not a fixed point");
+    match g.node(g.root) {
+        Node::Dict(items) => (
+            items.len(),
+            match g.node(items[0].1) {
+                Node::Int(PyInt::Small(v)) => Some(*v),
+                _ => None,
+            },
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_same_global_twice_is_one_dict_key() {
+    // fuzz reencode_identity: two GLOBAL opcodes naming builtins.eval (one spelled
+    // __builtin__, which Python 3 maps to builtins) are one object, so one dict key, as
+    // in CPython ({eval: 1}). pdsave kept two keys; the encoder then shared the global
+    // and the re-decoded dict lost an item, so re-encoding was not a fixed point.
+    let b = b"\x80\x02}(cbuiltins\neval\nNc__builtin__\neval\nK\x01u.";
+    assert_eq!(root_dict_len_and_reencode(b), (1, Some(1)));
+}
+
+#[test]
+fn equal_dtypes_are_one_dict_key() {
+    // np.dtype('<f4') and np.dtype('=f4') are equal and hash alike: one key.
+    let dtype = |order: u8| {
+        let mut d =
+            b"cnumpy\ndtype\nX\x02\x00\x00\x00f4\x89\x88\x87R(K\x03X\x01\x00\x00\x00".to_vec();
+        d.push(order);
+        d.extend_from_slice(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb");
+        d
+    };
+    let mut b = b"\x80\x02}(".to_vec();
+    b.extend(dtype(b'<'));
+    b.push(b'N');
+    b.extend(dtype(b'='));
+    b.extend_from_slice(b"K\x01u.");
+    assert_eq!(root_dict_len_and_reencode(&b), (1, Some(1)));
+    // A big-endian dtype is another key.
+    let mut b = b"\x80\x02}(".to_vec();
+    b.extend(dtype(b'<'));
+    b.push(b'N');
+    b.extend(dtype(b'>'));
+    b.extend_from_slice(b"K\x01u.");
+    assert_eq!(root_dict_len_and_reencode(&b).0, 2);
 }
 
 // ---- tensor streams: header claims never become allocations -------------------------------
