@@ -13,12 +13,40 @@ use pdsave::pickle::{encode, EncodeOptions};
 fn reference_save_writes_paddles_bytes_for_recorded_objects() {
     let cases = load_corpus(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")).unwrap();
     let mut checked = 0;
-    for c in cases.iter().filter(|c| c.meta.get("object").is_some() && c.format == "pickle") {
+    for c in cases
+        .iter()
+        .filter(|c| c.meta.get("object").is_some() && c.format == "pickle")
+    {
         let obj = ObjGraph::from_json(&c.meta["object"]).unwrap();
         let p = c.meta["writer"]["protocol"].as_i64().unwrap();
-        let flavour = if c.meta["writer"]["numpy"].as_str().unwrap_or("2").starts_with('1') { Flavour::Numpy1 } else { Flavour::Numpy2 };
-        let Saved::Pickle(g) = save(&obj, &SaveOptions { protocol: p, flavour, ..SaveOptions::default() }).unwrap() else { panic!() };
-        let ours = encode(&g, &EncodeOptions { protocol: p as u8, flavour: None }).unwrap();
+        let flavour = if c.meta["writer"]["numpy"]
+            .as_str()
+            .unwrap_or("2")
+            .starts_with('1')
+        {
+            Flavour::Numpy1
+        } else {
+            Flavour::Numpy2
+        };
+        let Saved::Pickle(g) = save(
+            &obj,
+            &SaveOptions {
+                protocol: p,
+                flavour,
+                ..SaveOptions::default()
+            },
+        )
+        .unwrap() else {
+            panic!()
+        };
+        let ours = encode(
+            &g,
+            &EncodeOptions {
+                protocol: p as u8,
+                flavour: None,
+            },
+        )
+        .unwrap();
         let theirs = std::fs::read(&c.entry).unwrap();
         assert_eq!(ours, theirs, "{}", c.id);
         checked += 1;
