@@ -307,11 +307,24 @@ fn check(path: &PathBuf, json: bool) -> Result<ExitCode, String> {
     let findings: Vec<Finding> = match pickle::decode(&data) {
         Ok(g) => classify_graph(&g),
         Err(e) => match pdsave::paddle::file::python_class(&e) {
-            // Not a pickle: a tensor stream or program has no decoding ambiguity here.
+            // Not a pickle: a tensor stream has no decoding ambiguity, but a combined
+            // .pdiparams holds unnamed records of which paddle.load(file) gives the first.
             Some("UnpicklingError")
                 if pdsave::paddle::file::load_file_bytes(&data, LoadOptions::default()).is_ok() =>
             {
-                vec![]
+                match pdsave::tensor_stream::decode_combined(&data) {
+                    Ok(recs) if recs.len() > 1 => vec![Finding {
+                        rule: "L-FILE",
+                        path: "file".into(),
+                        message: format!(
+                            "a combined .pdiparams of {} unnamed records: names and order come from the program; paddle.load(file) gives only the first record",
+                            recs.len()
+                        ),
+                        workaround: Some("W-PREFIX"),
+                        visible: true,
+                    }],
+                    _ => vec![],
+                }
             }
             Some(_) => {
                 eprintln!("pdsave: {}: {e}", path.display());

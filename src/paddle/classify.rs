@@ -418,6 +418,7 @@ pub fn workaround_text(id: &str) -> &'static str {
         "W-CONVERT" => "convert the value before saving (bytes → np.frombuffer(b, np.uint8), tensor → tensor.numpy())",
         "W-STATEDICT" => "save layer.state_dict() instead of the Layer",
         "W-PICKLE" => "read the file with pickle.load(f, encoding='latin1') instead of paddle.load",
+        "W-PREFIX" => "load the model's prefix (paddle.load('dir/model')) so the program names the records",
         _ => "",
     }
 }
