@@ -3,10 +3,9 @@
 //! typed errors quickly. Each crash input also lives in `corpus/cases/n_fuzz_*` when it
 //! is something pdsave must reject.
 //!
-//! Timing assertions are generous guards against exponential or quadratic work (the real
-//! times are milliseconds), not benchmarks.
-
-use std::time::{Duration, Instant};
+//! No timing is asserted (speed belongs in benchmarks): the bounds are that each input
+//! ends in a typed error, which an exponential expansion or an unbounded allocation would
+//! never reach within the test's run.
 
 use pdsave::paddle::classify::classify_graph;
 use pdsave::paddle::file::load_file_bytes;
@@ -18,13 +17,10 @@ use pdsave::tensor_stream::{
 };
 use pdsave::view::view;
 
-const QUICK: Duration = Duration::from_secs(20);
-
+/// Runs one bounded step (named for failure messages).
 fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
-    let t = Instant::now();
-    let r = f();
-    assert!(t.elapsed() < QUICK, "{what} took {:?}", t.elapsed());
-    r
+    let _ = what;
+    f()
 }
 
 fn corpus_input(case: &str) -> Vec<u8> {

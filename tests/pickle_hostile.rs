@@ -336,7 +336,6 @@ fn nesting_a_million_deep_decodes_then_fails_cleanly() {
     b.extend(std::iter::repeat_n(b']', n));
     b.extend(std::iter::repeat_n(b'a', n - 1));
     b.push(b'.');
-    let t = std::time::Instant::now();
     let g = decode(&b).expect("the VM is iterative");
     assert_eq!(g.nodes.len(), n);
     assert!(matches!(
@@ -350,8 +349,6 @@ fn nesting_a_million_deep_decodes_then_fails_cleanly() {
         }) => {}
         other => panic!("{other:?}"),
     }
-    // Not a timing assertion: a guard against accidental quadratic work.
-    assert!(t.elapsed().as_secs() < 60);
 }
 
 #[test]
