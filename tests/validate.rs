@@ -119,3 +119,20 @@ fn plain_mode_reads_exit_status() {
         ]
     );
 }
+
+#[test]
+fn a_timeout_kills_the_adapters_children_too() {
+    let f = std::env::temp_dir().join(format!("pdsave-child-{}", std::process::id()));
+    let cmd = format!("sleep 30 & echo $! > {}; wait", f.display());
+    let mut imp = Subprocess::new("spawns", &cmd, Duration::from_millis(500));
+    let results = run(&mut imp, &small()[..1], |_, _| {});
+    assert!(results.iter().all(|r| r.outcome == Outcome::Timeout));
+    let pid = std::fs::read_to_string(&f).unwrap().trim().to_string();
+    std::thread::sleep(Duration::from_millis(200));
+    // Killed and reaped by init: no such process, or a zombie at most.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z "),
+        "child {pid} still runs: {stat}"
+    );
+}

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
@@ -124,12 +125,14 @@ impl Subprocess {
     }
 
     fn start(&mut self) -> std::io::Result<()> {
+        // Its own process group, so a timeout kills the adapter and not only `sh`.
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(&self.cmd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()?;
         let stdin = child
             .stdin
@@ -154,6 +157,7 @@ impl Subprocess {
 
     fn stop(&mut self) {
         if let Some((mut c, _, _)) = self.proc.take() {
+            kill_group(c.id());
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -221,6 +225,14 @@ impl Implementation for Subprocess {
     }
 }
 
+/// Kills a process group (the adapter and whatever it started).
+fn kill_group(pgid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Plain mode: `CMD PATH` per case, exit status 0 is accept.
 pub struct Plain {
     name: String,
@@ -254,6 +266,7 @@ impl Implementation for Plain {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn();
         let mut child = match child {
             Ok(c) => c,
@@ -273,6 +286,7 @@ impl Implementation for Plain {
                     std::thread::sleep(Duration::from_millis(5))
                 }
                 _ => {
+                    kill_group(child.id());
                     let _ = child.kill();
                     let _ = child.wait();
                     return Answer::Timeout;
