@@ -9,7 +9,9 @@
 
 use pdsave::paddle::classify::classify_graph;
 use pdsave::paddle::file::load_file_bytes;
-use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions};
+use pdsave::paddle::object::{Obj, ObjGraph, Tensor, TensorKind};
+use pdsave::paddle::save::{save, SaveOptions, Saved};
+use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions, PaddleDType};
 use pdsave::pickle::{decode, encode, EncodeOptions, Node, PyInt};
 use pdsave::program::{parse_program_desc, summarize_program};
 use pdsave::tensor_stream::{
@@ -245,6 +247,98 @@ fn equal_dtypes_are_one_dict_key() {
     b.extend(dtype(b'>'));
     b.extend_from_slice(b"K\x01u.");
     assert_eq!(root_dict_len_and_reencode(&b).0, 2);
+}
+
+// ---- paddle.save: its own keys are dict assignments ------------------------------------------
+
+fn saved_root_keys(x: &ObjGraph, opts: &SaveOptions) -> Vec<String> {
+    let Saved::Pickle(g) = save(x, opts).unwrap() else {
+        panic!("not a pickle")
+    };
+    let bytes = encode(
+        &g,
+        &EncodeOptions {
+            protocol: opts.protocol as u8,
+            flavour: None,
+        },
+    )
+    .unwrap();
+    let g2 = decode(&bytes).unwrap();
+    let again = encode(&g2, &EncodeOptions::like(&g2)).unwrap();
+    assert!(
+        again == bytes,
+        "re-encoding the decoded save changes the bytes"
+    );
+    for (_, lo) in LoadOptions::SETS {
+        let (a, b) = (view(&load_graph(&g, lo)), view(&load_graph(&g2, lo)));
+        assert_eq!(a.ok(), b.ok());
+    }
+    let Node::Dict(items) = g.node(g.root) else {
+        panic!()
+    };
+    items
+        .iter()
+        .map(|&(k, _)| match g.node(k) {
+            Node::Str(s) => s.to_string(),
+            other => format!("<{}>", other.type_name()),
+        })
+        .collect()
+}
+
+#[test]
+fn a_user_key_named_like_the_name_table_is_replaced_not_duplicated() {
+    // fuzz roundtrip_structured (fuzz/known-crashes/roundtrip_structured-63a08fdf): a
+    // state dict with its own "StructuredToParameterName@@" key was saved with that key
+    // twice; Paddle's `save_dict[TABLE] = name_table` replaces the value in place.
+    let mut x = ObjGraph::default();
+    let none = x.add(Obj::None);
+    let e1 = x.add(Obj::Dict(vec![]));
+    let table = x.add(Obj::Str("StructuredToParameterName@@".into()));
+    let e2 = x.add(Obj::Dict(vec![]));
+    x.root = x.add(Obj::OrderedDict(vec![(none, e1), (table, e2)]));
+    let opts = SaveOptions {
+        protocol: 4,
+        ..SaveOptions::default()
+    };
+    assert_eq!(
+        saved_root_keys(&x, &opts),
+        ["<NoneType>", "StructuredToParameterName@@"]
+    );
+}
+
+#[test]
+fn split_slices_and_the_unpack_table_replace_equal_user_keys() {
+    // Protocol 2/3 split: `saved_obj[part] = slice` and `saved_obj[UNPACK] = info` are
+    // assignments too: a user key "w@@.0" or "UnpackBigParamInfor@@" gets the new value.
+    let mut x = ObjGraph::default();
+    let w = x.add(Obj::Str("w".into()));
+    let big = x.add(Obj::Tensor(Tensor {
+        kind: TensorKind::Dynamic,
+        dtype: PaddleDType::UInt8,
+        shape: vec![8],
+        data: (0..8).collect(),
+        name: Some("t".into()),
+        stop_gradient: true,
+    }));
+    let part = x.add(Obj::Str("w@@.0".into()));
+    let unpack = x.add(Obj::Str("UnpackBigParamInfor@@".into()));
+    let e1 = x.add(Obj::Dict(vec![]));
+    let e2 = x.add(Obj::Dict(vec![]));
+    x.root = x.add(Obj::Dict(vec![(w, big), (part, e1), (unpack, e2)]));
+    let opts = SaveOptions {
+        protocol: 2,
+        big_param_bytes: 4,
+        ..SaveOptions::default()
+    };
+    assert_eq!(
+        saved_root_keys(&x, &opts),
+        [
+            "w@@.0",
+            "UnpackBigParamInfor@@",
+            "StructuredToParameterName@@",
+            "w@@.1"
+        ]
+    );
 }
 
 // ---- tensor streams: header claims never become allocations -------------------------------

@@ -470,7 +470,10 @@ impl Emitter<'_> {
         }
         let tkey = self.str_node("StructuredToParameterName@@");
         let tnode = self.out.add(Node::Dict(table));
-        saved.push((tkey, tnode));
+        // `save_dict["StructuredToParameterName@@"] = name_table`: a user key of that name
+        // keeps its place and gets the table (its ndarray, if any, is no longer split).
+        self.set_item(&mut saved, tkey, tnode);
+        arrays.retain(|(pos, _)| saved[*pos].1 != tnode);
         if opts.protocol < 4 {
             self.split(&mut saved, &arrays, opts)?;
         }
@@ -486,7 +489,6 @@ impl Emitter<'_> {
     ) -> Result<(), SaveError> {
         let mut info: Vec<(NodeId, NodeId)> = Vec::new();
         let mut parts_all: Vec<(NodeId, NodeId)> = Vec::new();
-        let mut remove: Vec<NodeId> = Vec::new();
         for (pos, a) in arrays {
             let itemsize = a.dtype.itemsize() as u64;
             let max = opts.big_param_bytes / itemsize;
@@ -536,16 +538,43 @@ impl Emitter<'_> {
             let k2 = self.str_node("slices");
             let spec = self.out.add(Node::Dict(vec![(k1, shape), (k2, slices)]));
             info.push((key, spec));
-            remove.push(key);
         }
         if info.is_empty() {
             return Ok(());
         }
-        saved.retain(|(k, _)| !remove.contains(k));
-        saved.extend(parts_all);
+        // Per big key, as `_unpack_saved_dict`: `saved_obj.pop(key)`, then
+        // `saved_obj[part] = ...` for its slices (an equal key is replaced in place).
+        let mut parts = parts_all.into_iter();
+        for (key, spec) in &info {
+            saved.retain(|(k, _)| k != key);
+            let n = match self.out.node(*spec) {
+                Node::Dict(s) => match self.out.node(s[1].1) {
+                    Node::List(names) => names.len(),
+                    _ => 0,
+                },
+                _ => 0,
+            };
+            for (name, part) in parts.by_ref().take(n) {
+                self.set_item(saved, name, part);
+            }
+        }
         let ik = self.str_node("UnpackBigParamInfor@@");
         let inode = self.out.add(Node::Dict(info));
-        saved.push((ik, inode));
+        self.set_item(saved, ik, inode);
         Ok(())
+    }
+
+    /// `d[k] = v` for a str key: an equal str key keeps its place (and its key object) and
+    /// gets the value; otherwise the item is appended.
+    fn set_item(&self, d: &mut Vec<(NodeId, NodeId)>, k: NodeId, v: NodeId) {
+        let Node::Str(ks) = self.out.node(k) else {
+            d.push((k, v));
+            return;
+        };
+        let same = |n: &Node| matches!(n, Node::Str(s) if s == ks);
+        match d.iter_mut().find(|(x, _)| same(self.out.node(*x))) {
+            Some(item) => item.1 = v,
+            None => d.push((k, v)),
+        }
     }
 }
