@@ -217,7 +217,8 @@ pub fn inspect(path: &Path) -> Result<Report, String> {
         program: None,
     };
     if path.is_file() {
-        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let data =
+            crate::mapped::Mapped::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
         if let Ok(g) = pickle::decode(&data) {
             return Ok(pickle_report(path, &g));
         }
@@ -312,8 +313,11 @@ pub fn inspect(path: &Path) -> Result<Report, String> {
             ),
             None => {
                 let mut r = base("directory", "save_params / save_persistables / save_vars");
-                if let Ok(crate::paddle::Value::Dict(items)) =
-                    crate::paddle::path::load_path(path, Default::default())
+                let opened = crate::paddle::path::open(path);
+                if let Ok(crate::paddle::Value::Dict(items)) = opened
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|o| o.load(Default::default()))
                 {
                     for (k, v) in items {
                         if let (crate::paddle::Value::Str(n), crate::paddle::Value::NdArray(a)) =
@@ -339,22 +343,25 @@ pub fn inspect(path: &Path) -> Result<Report, String> {
             path.display()
         ));
     };
-    let prog = std::fs::read(&model).map_err(|e| format!("{}: {e}", model.display()))?;
+    let prog =
+        crate::mapped::Mapped::open(&model).map_err(|e| format!("{}: {e}", model.display()))?;
     let s = program::summarize_program(&prog).map_err(|e| format!("{}: {e}", model.display()))?;
     let mut r = base(format, writer);
     r.program = Some(program_info(&s));
-    let structured: Vec<(String, String)> = std::fs::read(&info)
+    let structured: Vec<(String, String)> = crate::mapped::Mapped::open(&info)
         .ok()
         .and_then(|b| crate::paddle::path::structured_names(&b).ok())
         .unwrap_or_default();
-    let pbytes = params.as_ref().and_then(|p| std::fs::read(p).ok());
+    let pbytes = params
+        .as_ref()
+        .and_then(|p| crate::mapped::Mapped::open(p).ok());
     let records = pbytes
         .as_deref()
         .and_then(|b| tensor_stream::decode_combined(b).ok());
     for (i, v) in s.persistable.iter().enumerate() {
         let rec = records.as_ref().and_then(|r| r.get(i));
         let file = if params.is_none() {
-            std::fs::read(path.join(&v.name)).ok()
+            crate::mapped::Mapped::open(&path.join(&v.name)).ok()
         } else {
             None
         };

@@ -18,3 +18,4 @@ pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(256 * 1024, 8 * 1024 * 1024, f)
 }
 pub mod inspect;
+pub mod mapped;

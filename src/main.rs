@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use pdsave::numpy::Flavour;
 use pdsave::paddle::object::ObjGraph;
 use pdsave::paddle::save::{save, SaveOptions, Saved};
-use pdsave::paddle::{file::load_file_bytes, LoadOptions};
+use pdsave::paddle::LoadOptions;
 use pdsave::pickle::{self, EncodeOptions};
 
 /// Writes to stdout; a closed pipe (`pdsave … | head`) ends the program quietly.
@@ -134,34 +134,8 @@ fn main() -> ExitCode {
 }
 
 /// The file's bytes, memory-mapped (tensor payloads are borrowed from the map, not copied).
-enum Bytes {
-    Map(memmap2::Mmap),
-    Empty,
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Map(m) => m,
-            Bytes::Empty => &[],
-        }
-    }
-}
-
-fn read(path: &PathBuf) -> Result<Bytes, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let len = f
-        .metadata()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
-    if len == 0 {
-        return Ok(Bytes::Empty);
-    }
-    // SAFETY: the map is read-only and lives while the bytes are used; a file truncated by
-    // another process meanwhile is outside what pdsave can defend against (SIGBUS).
-    let m = unsafe { memmap2::Mmap::map(&f) }.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Bytes::Map(m))
+fn read(path: &PathBuf) -> Result<pdsave::mapped::Mapped, String> {
+    pdsave::mapped::Mapped::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -247,15 +221,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return_numpy,
                 keep_name_table,
             };
-            let data = if path.is_file() {
-                Some(read(&path)?)
-            } else {
-                None
-            };
-            let r = match &data {
-                Some(d) => load_file_bytes(d, opts),
-                // A prefix or a directory (L-PATH).
-                None => pdsave::paddle::path::load_path(&path, opts),
+            // A file, a prefix or a directory (L-PATH), mapped; arrays borrow from the maps.
+            let opened = pdsave::paddle::path::open(&path);
+            let r = match &opened {
+                Ok(o) => o.load(opts),
+                Err(e) => Err(e.clone()),
             };
             if let Err(e) = &r {
                 eprintln!("pdsave: {}: {e}", path.display());

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value as J};
 use sha2::{Digest, Sha256};
 
+use crate::paddle::value::ArrayView;
 use crate::paddle::{LoadError, Value};
 
 /// Version of the view format.
@@ -34,14 +35,16 @@ fn float(v: f64) -> J {
     }
 }
 
-fn items(v: &[Value]) -> Result<J, LoadError> {
-    Ok(J::Array(v.iter().map(node).collect::<Result<_, _>>()?))
+fn items(v: &[Value], hs: &mut Hashes) -> Result<J, LoadError> {
+    Ok(J::Array(
+        v.iter().map(|x| build(x, hs)).collect::<Result<_, _>>()?,
+    ))
 }
 
-fn pairs(v: &[(Value, Value)]) -> Result<J, LoadError> {
+fn pairs(v: &[(Value, Value)], hs: &mut Hashes) -> Result<J, LoadError> {
     Ok(J::Array(
         v.iter()
-            .map(|(k, x)| Ok(J::Array(vec![node(k)?, node(x)?])))
+            .map(|(k, x)| Ok(J::Array(vec![build(k, hs)?, build(x, hs)?])))
             .collect::<Result<_, LoadError>>()?,
     ))
 }
@@ -50,8 +53,78 @@ fn shape(s: &[u64]) -> J {
     J::Array(s.iter().map(|&d| J::from(d)).collect())
 }
 
-/// The NODE for one loaded value.
+/// The NODE for one loaded value. Arrays are hashed first, in parallel (see [`hash_arrays`]).
 pub fn node(v: &Value) -> Result<J, LoadError> {
+    let mut arrays = Vec::new();
+    collect_arrays(v, &mut arrays);
+    let mut hashes = hash_arrays(&arrays).into_iter();
+    build(v, &mut hashes)
+}
+
+/// The arrays of a value in the order [`build`] meets them (depth-first, keys first).
+fn collect_arrays<'v, 'g>(v: &'v Value<'g>, out: &mut Vec<&'v ArrayView<'g>>) {
+    match v {
+        Value::List(i) | Value::Tuple(i) | Value::Set(i) | Value::FrozenSet(i) => {
+            i.iter().for_each(|x| collect_arrays(x, out))
+        }
+        Value::Dict(i) | Value::OrderedDict(i) => i.iter().for_each(|(k, x)| {
+            collect_arrays(k, out);
+            collect_arrays(x, out);
+        }),
+        Value::NdArray(a) | Value::Tensor { array: a, .. } => out.push(a),
+        _ => {}
+    }
+}
+
+/// Arrays at or above this many bytes are hashed on worker threads.
+const PARALLEL_MIN: usize = 1 << 20;
+
+/// sha256 (hex) of each array's C-order little-endian bytes, in order. sha256 of one
+/// buffer is sequential, so parallelism is across arrays: the large ones go to up to
+/// `available_parallelism()` threads, largest first; the small ones are hashed inline.
+pub fn hash_arrays(arrays: &[&ArrayView]) -> Vec<String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let big: usize = arrays
+        .iter()
+        .filter(|a| a.data.len() >= PARALLEL_MIN)
+        .count();
+    if threads < 2 || big < 2 {
+        return arrays.iter().map(|a| sha256_hex(&a.c_order_le())).collect();
+    }
+    let mut order: Vec<usize> = (0..arrays.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(arrays[i].data.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out = vec![String::new(); arrays.len()];
+    let results: Vec<Vec<(usize, String)>> = std::thread::scope(|s| {
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = order.get(k) else { break };
+                done.push((i, sha256_hex(&arrays[i].c_order_le())));
+            }
+            done
+        };
+        let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+        let mut all = vec![work()];
+        all.extend(handles.into_iter().filter_map(|h| h.join().ok()));
+        all
+    });
+    for (i, h) in results.into_iter().flatten() {
+        out[i] = h;
+    }
+    // A worker that died (it cannot: hashing does not panic) would leave holes; fill them.
+    for (i, h) in out.iter_mut().enumerate() {
+        if h.is_empty() {
+            *h = sha256_hex(&arrays[i].c_order_le());
+        }
+    }
+    out
+}
+
+type Hashes = std::vec::IntoIter<String>;
+
+fn build(v: &Value, hs: &mut Hashes) -> Result<J, LoadError> {
     Ok(match v {
         Value::None => json!({"t": "none"}),
         Value::Bool(b) => json!({"t": "bool", "v": b}),
@@ -61,15 +134,15 @@ pub fn node(v: &Value) -> Result<J, LoadError> {
         Value::Str(s) => json!({"t": "str", "v": s}),
         Value::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
         Value::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
-        Value::List(i) => json!({"t": "list", "items": items(i)?}),
-        Value::Tuple(i) => json!({"t": "tuple", "items": items(i)?}),
-        Value::Dict(i) => json!({"t": "dict", "items": pairs(i)?}),
-        Value::OrderedDict(i) => json!({"t": "odict", "items": pairs(i)?}),
-        Value::Set(i) => json!({"t": "set", "items": items(i)?}),
-        Value::FrozenSet(i) => json!({"t": "frozenset", "items": items(i)?}),
+        Value::List(i) => json!({"t": "list", "items": items(i, hs)?}),
+        Value::Tuple(i) => json!({"t": "tuple", "items": items(i, hs)?}),
+        Value::Dict(i) => json!({"t": "dict", "items": pairs(i, hs)?}),
+        Value::OrderedDict(i) => json!({"t": "odict", "items": pairs(i, hs)?}),
+        Value::Set(i) => json!({"t": "set", "items": items(i, hs)?}),
+        Value::FrozenSet(i) => json!({"t": "frozenset", "items": items(i, hs)?}),
         Value::NdArray(a) => json!({
             "t": "ndarray", "dtype": a.dtype.name(), "shape": shape(&a.shape),
-            "sha256": sha256_hex(&a.c_order_le()),
+            "sha256": next_hash(hs)?,
         }),
         Value::NpScalar { dtype, data } => {
             let le = crate::numpy::to_little_endian(dtype.dtype, dtype.order, data);
@@ -81,12 +154,17 @@ pub fn node(v: &Value) -> Result<J, LoadError> {
                 .filter(|n| !n.starts_with("generated_tensor"));
             json!({
                 "t": "tensor", "dtype": dtype.name(), "shape": shape(&array.shape),
-                "name": name, "sha256": sha256_hex(&array.c_order_le()),
+                "name": name, "sha256": next_hash(hs)?,
             })
         }
         Value::Program => json!({"t": "program"}),
         Value::Dtype(_) => return Err(LoadError::Unrepresentable("numpy.dtype")),
     })
+}
+
+fn next_hash(hs: &mut Hashes) -> Result<String, LoadError> {
+    hs.next()
+        .ok_or(LoadError::Unrepresentable("array met twice (view bug)"))
 }
 
 /// The top-level view of a load result. `Err` only when the result cannot be viewed at

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use super::file::load_file_bytes;
 use super::load::{LoadError, LoadOptions};
 use super::value::{ArrayView, PaddleDType, Value};
+use crate::mapped::Mapped;
 use crate::pickle::{self, Node};
 use crate::program::{self, NamedTensor};
 use crate::tensor_stream::DenseTensor;
@@ -29,26 +30,28 @@ fn py(class: &'static str, message: impl Into<String>) -> LoadError {
     }
 }
 
-fn read(p: &Path) -> Result<Vec<u8>, LoadError> {
-    std::fs::read(p).map_err(|e| py("OSError", format!("{}: {e}", p.display())))
+fn read(p: &Path) -> Result<Mapped, LoadError> {
+    Mapped::open(p).map_err(|e| py("OSError", format!("{}: {e}", p.display())))
 }
 
-/// `np.array(tensor)` of a DenseTensor: C order, little-endian; bfloat16 as uint16.
-pub fn tensor_ndarray(t: &DenseTensor<'_>) -> Result<Value<'static>, LoadError> {
+/// `np.array(tensor)` of a DenseTensor: C order, little-endian; bfloat16 as uint16. The
+/// array borrows the record's bytes.
+pub fn tensor_ndarray<'a>(t: &DenseTensor<'a>) -> Result<Value<'a>, LoadError> {
     let dtype = PaddleDType::from_name(t.desc.data_type.paddle_name())
         .ok_or(LoadError::Unrepresentable("tensor of this data type"))?
         .to_numpy();
     let shape = t.desc.dims.iter().map(|&d| d.max(0) as u64).collect();
     Ok(Value::NdArray(ArrayView {
         dtype,
+        // Tensor streams are little-endian whatever the host (spec/rules.md L-PATH).
         order: dtype.native_order(),
         shape,
         fortran: false,
-        data: Cow::Owned(t.data.to_vec()),
+        data: Cow::Borrowed(t.data),
     }))
 }
 
-fn dict(items: Vec<(String, Value<'static>)>) -> Value<'static> {
+fn dict(items: Vec<(String, Value<'_>)>) -> Value<'_> {
     Value::Dict(
         items
             .into_iter()
@@ -61,11 +64,36 @@ fn model_error(e: program::ModelError) -> LoadError {
     py("ValueError", e.to_string())
 }
 
-/// Loads a path as `paddle.load` does (dynamic-graph mode).
-pub fn load_path(path: &Path, opts: LoadOptions) -> Result<Value<'static>, LoadError> {
+/// The files behind a path, memory-mapped before anything is decoded, so that the loaded
+/// value borrows its array payloads from them (no copy of tensor data).
+pub struct Opened {
+    form: Form,
+}
+
+enum Form {
+    File(Mapped),
+    /// `jit.save` / `save_inference_model` prefix: program, combined params, `.info`.
+    Prefix {
+        program: Mapped,
+        params: Mapped,
+        info: Option<Mapped>,
+    },
+    /// A 1.x directory with `__model__`: the program and the variable files that exist.
+    Model {
+        program: Mapped,
+        vars: Vec<(String, Mapped)>,
+    },
+    /// A directory of tensor files, in listing order; a file that could not be read keeps
+    /// its error, raised when loading reaches it.
+    Files(Vec<(String, Result<Mapped, LoadError>)>),
+}
+
+/// Opens what `paddle.load(path)` would read (L-PATH): a file, a prefix or a directory.
+pub fn open(path: &Path) -> Result<Opened, LoadError> {
     if path.is_file() {
-        let data = read(path)?;
-        return load_file_bytes(&data, opts).map(Value::into_owned);
+        return Ok(Opened {
+            form: Form::File(read(path)?),
+        });
     }
     let with = |ext: &str| -> PathBuf {
         let mut s = path.as_os_str().to_owned();
@@ -77,32 +105,87 @@ pub fn load_path(path: &Path, opts: LoadOptions) -> Result<Value<'static>, LoadE
         .into_iter()
         .find(|p| p.is_file());
     let dir = path.is_dir();
-    match (model, dir) {
-        (Some(_), true) => Err(py(
-            "ValueError",
-            format!("{}.pdmodel and the directory both exist", path.display()),
-        )),
-        (None, false) => Err(py(
-            "ValueError",
-            format!(
-                "The ``path`` ({}) to load model not exists.",
-                path.display()
-            ),
-        )),
-        (Some(m), false) => load_prefix(&m, &with(".pdiparams"), &with(".pdiparams.info")),
-        (None, true) => load_directory(path),
+    let form = match (model, dir) {
+        (Some(_), true) => {
+            return Err(py(
+                "ValueError",
+                format!("{}.pdmodel and the directory both exist", path.display()),
+            ))
+        }
+        (None, false) => {
+            return Err(py(
+                "ValueError",
+                format!(
+                    "The ``path`` ({}) to load model not exists.",
+                    path.display()
+                ),
+            ))
+        }
+        (Some(m), false) => {
+            let info = with(".pdiparams.info");
+            Form::Prefix {
+                program: read(&m)?,
+                params: read(&with(".pdiparams"))?,
+                info: if info.is_file() {
+                    Some(read(&info)?)
+                } else {
+                    None
+                },
+            }
+        }
+        (None, true) => open_directory(path)?,
+    };
+    Ok(Opened { form })
+}
+
+impl Opened {
+    /// `paddle.load` of the opened path; arrays borrow from the mapped files.
+    pub fn load(&self, opts: LoadOptions) -> Result<Value<'_>, LoadError> {
+        match &self.form {
+            Form::File(data) => load_file_bytes(data, opts),
+            Form::Prefix {
+                program,
+                params,
+                info,
+            } => load_prefix(program, params, info.as_deref()),
+            Form::Model { program, vars } => {
+                let named = program::load_separate(program, |name| {
+                    vars.iter().find(|(n, _)| n == name).map(|(_, b)| &b[..])
+                })
+                .map_err(model_error)?;
+                Ok(dict(to_items(&named)?))
+            }
+            Form::Files(files) => {
+                let mut items = Vec::with_capacity(files.len());
+                for (name, data) in files {
+                    let data = data.as_ref().map_err(Clone::clone)?;
+                    // The `load` op reads one DenseTensor and fails on anything else.
+                    let (t, _) = crate::tensor_stream::decode_dense_tensor_prefix(data)
+                        .map_err(|e| py("ValueError", format!("{name}: not a tensor file: {e}")))?;
+                    items.push((name.clone(), tensor_ndarray(&t)?));
+                }
+                Ok(dict(items))
+            }
+        }
     }
 }
 
+/// Loads a path as `paddle.load` does (dynamic-graph mode), copying the arrays out of the
+/// files; [`open`] + [`Opened::load`] borrows them instead.
+pub fn load_path(path: &Path, opts: LoadOptions) -> Result<Value<'static>, LoadError> {
+    open(path)?.load(opts).map(Value::into_owned)
+}
+
 /// `jit.save` / `save_inference_model` prefix: program + combined params (+ `.info`).
-fn load_prefix(model: &Path, params: &Path, info: &Path) -> Result<Value<'static>, LoadError> {
-    let program = read(model)?;
-    let params = read(params)?;
-    let named = program::load_inference_model(&program, &params).map_err(model_error)?;
+fn load_prefix<'a>(
+    program: &[u8],
+    params: &'a [u8],
+    info: Option<&[u8]>,
+) -> Result<Value<'a>, LoadError> {
+    let named = program::load_inference_model(program, params).map_err(model_error)?;
     let mut items = to_items(&named)?;
-    if info.is_file() {
-        let info = read(info)?;
-        let names = structured_names(&info)?;
+    if let Some(info) = info {
+        let names = structured_names(info)?;
         for (name, _) in items.iter_mut() {
             let s = names
                 .iter()
@@ -119,7 +202,7 @@ fn load_prefix(model: &Path, params: &Path, info: &Path) -> Result<Value<'static
     Ok(dict(items))
 }
 
-fn to_items(named: &[NamedTensor<'_>]) -> Result<Vec<(String, Value<'static>)>, LoadError> {
+fn to_items<'a>(named: &[NamedTensor<'a>]) -> Result<Vec<(String, Value<'a>)>, LoadError> {
     named
         .iter()
         .map(|n| Ok((n.name.clone(), tensor_ndarray(n.tensor())?)))
@@ -159,7 +242,7 @@ pub fn structured_names(info: &[u8]) -> Result<Vec<(String, String)>, LoadError>
 
 /// A 1.x directory: `__model__` + one file per variable, or (no `__model__`) every file
 /// loaded as a tensor named by its relative path, in directory-listing order (`os.walk`).
-fn load_directory(dir: &Path) -> Result<Value<'static>, LoadError> {
+fn open_directory(dir: &Path) -> Result<Form, LoadError> {
     // `__model__` (1.x); `__model__.json` is what Paddle 3's PIR `separate_parameters` writes
     // (pdsave's extension: Paddle 3.3.1 itself raises ValueError there, D-7).
     let model = [dir.join("__model__"), dir.join("__model__.json")]
@@ -167,33 +250,25 @@ fn load_directory(dir: &Path) -> Result<Value<'static>, LoadError> {
         .find(|p| p.is_file());
     if let Some(model) = model {
         let program = read(&model)?;
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let summary =
             program::summarize_program(&program).map_err(|e| py("ValueError", e.to_string()))?;
+        let mut vars = Vec::new();
         for v in &summary.persistable {
-            let p = dir.join(&v.name);
-            if let Ok(b) = std::fs::read(&p) {
-                files.push((v.name.clone(), b));
+            if let Ok(b) = Mapped::open(&dir.join(&v.name)) {
+                vars.push((v.name.clone(), b));
             }
         }
-        let named = program::load_separate(&program, |name| {
-            files
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, b)| b.as_slice())
-        })
-        .map_err(model_error)?;
-        return Ok(dict(to_items(&named)?));
+        return Ok(Form::Model { program, vars });
     }
-    let mut items = Vec::new();
-    walk(dir, dir, &mut items, 0)?;
-    Ok(dict(items))
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files, 0)?;
+    Ok(Form::Files(files))
 }
 
 fn walk(
     root: &Path,
     dir: &Path,
-    out: &mut Vec<(String, Value<'static>)>,
+    out: &mut Vec<(String, Result<Mapped, LoadError>)>,
     depth: usize,
 ) -> Result<(), LoadError> {
     if depth > 64 {
@@ -213,11 +288,7 @@ fn walk(
             .unwrap_or(&p)
             .to_string_lossy()
             .replace('\\', "/");
-        let data = read(&p)?;
-        // The `load` op reads one DenseTensor and fails on anything else.
-        let (t, _) = crate::tensor_stream::decode_dense_tensor_prefix(&data)
-            .map_err(|e| py("ValueError", format!("{name}: not a tensor file: {e}")))?;
-        out.push((name, tensor_ndarray(&t)?));
+        out.push((name, read(&p)));
     }
     for s in subdirs {
         walk(root, &s, out, depth + 1)?;

@@ -170,7 +170,7 @@ pub struct NamedTensor<'a> {
     pub declared: Option<VarInfo>,
 }
 
-impl NamedTensor<'_> {
+impl<'a> NamedTensor<'a> {
     /// Whether the record's dtype and shape agree with the program's declaration (a declared
     /// dimension of -1 matches anything). `true` when there is no declaration.
     pub fn matches_declaration(&self) -> bool {
@@ -187,7 +187,7 @@ impl NamedTensor<'_> {
                 .all(|(d, r)| *d == -1 || d == r)
     }
 
-    pub fn tensor(&self) -> &DenseTensor<'_> {
+    pub fn tensor(&self) -> &DenseTensor<'a> {
         &self.record.tensor
     }
 }
