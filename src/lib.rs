@@ -19,3 +19,5 @@ pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
 }
 pub mod inspect;
 pub mod mapped;
+pub mod par;
+pub mod stats;

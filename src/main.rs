@@ -59,6 +59,9 @@ enum Cmd {
         path: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Also min/max/mean/NaN count of every array (reads every byte).
+        #[arg(long)]
+        stats: bool,
     },
     /// Report the non-unique decodings paddle.load will meet in a file, and unsafe content.
     /// Exit 0: clean; 1: findings; 2: the file cannot be read.
@@ -133,6 +136,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether stdout takes colours: a terminal, and NO_COLOR / CLICOLOR / TERM allow them.
+fn color_stdout() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+}
+
+/// A progress bar on stderr for long work (`total` bytes or items): drawn only on a
+/// terminal and for work worth it (64 MiB and more), hidden otherwise.
+fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || total < 64 << 20 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{prefix} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(what.to_string());
+    bar
+}
+
 /// The file's bytes, memory-mapped (tensor payloads are borrowed from the map, not copied).
 fn read(path: &PathBuf) -> Result<pdsave::mapped::Mapped, String> {
     pdsave::mapped::Mapped::open(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -140,12 +165,19 @@ fn read(path: &PathBuf) -> Result<pdsave::mapped::Mapped, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.cmd {
-        Cmd::Inspect { path, json } => {
-            let r = pdsave::inspect::inspect(&path)?;
+        Cmd::Inspect { path, json, stats } => {
+            let opts = pdsave::inspect::Options { stats };
+            let bar = if stats {
+                progress(pdsave::inspect::stats_bytes(&path), "stats")
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let r = pdsave::inspect::inspect_with(&path, opts, &|b| bar.inc(b))?;
+            bar.finish_and_clear();
             if json {
                 outln!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
             } else {
-                out!("{}", pdsave::inspect::render(&r));
+                out!("{}", pdsave::inspect::render(&r, color_stdout()));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -222,7 +254,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 keep_name_table,
             };
             // A file, a prefix or a directory (L-PATH), mapped; arrays borrow from the maps.
-            let opened = pdsave::paddle::path::open(&path);
+            let opened = pdsave::paddle::path::open_whole(&path);
             let r = match &opened {
                 Ok(o) => o.load(opts),
                 Err(e) => Err(e.clone()),
@@ -230,7 +262,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if let Err(e) = &r {
                 eprintln!("pdsave: {}: {e}", path.display());
             }
-            match pdsave::view::view(&r) {
+            let bar = match &r {
+                Ok(v) => progress(pdsave::view::array_bytes(v), "sha256"),
+                Err(_) => indicatif::ProgressBar::hidden(),
+            };
+            let v = pdsave::view::view_with(&r, &|b| bar.inc(b));
+            bar.finish_and_clear();
+            match v {
                 Ok(v) => {
                     if pretty {
                         outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -256,7 +294,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             output,
             protocol,
         } => {
-            let data = read(&file)?;
+            let data = pdsave::mapped::Mapped::open_whole(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let g = pickle::decode(&data).map_err(|e| format!("{}: {e}", file.display()))?;
             let mut opts = EncodeOptions::like(&g);
             if let Some(p) = protocol {
@@ -364,14 +402,19 @@ fn validate(
             Box::new(v::Subprocess::new(name, cmd, t))
         };
         let start = std::time::Instant::now();
-        let results = v::run(imp.as_mut(), &cases, |i, n| {
-            if tty {
-                eprint!("\r{name}: {i}/{n} cases");
-            }
-        });
-        if tty {
-            eprintln!();
+        let bar = if tty {
+            indicatif::ProgressBar::new(cases.len() as u64)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} cases eta {eta}")
+        {
+            bar.set_style(style.progress_chars("=> "));
         }
+        bar.set_prefix(name.to_string());
+        let results = v::run(imp.as_mut(), &cases, |i, _| bar.set_position(i as u64));
+        bar.finish_and_clear();
         eprintln!(
             "{name}: {} answers in {:.1} s",
             results.len(),

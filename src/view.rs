@@ -55,10 +55,22 @@ fn shape(s: &[u64]) -> J {
 
 /// The NODE for one loaded value. Arrays are hashed first, in parallel (see [`hash_arrays`]).
 pub fn node(v: &Value) -> Result<J, LoadError> {
+    node_with(v, &|_| {})
+}
+
+/// [`node`], reporting the bytes hashed so far through `done` (a progress bar).
+pub fn node_with(v: &Value, done: &(dyn Fn(u64) + Sync)) -> Result<J, LoadError> {
     let mut arrays = Vec::new();
     collect_arrays(v, &mut arrays);
-    let mut hashes = hash_arrays(&arrays).into_iter();
+    let mut hashes = hash_arrays(&arrays, done).into_iter();
     build(v, &mut hashes)
+}
+
+/// The bytes [`node`] will hash: the total of the value's arrays.
+pub fn array_bytes(v: &Value) -> u64 {
+    let mut arrays = Vec::new();
+    collect_arrays(v, &mut arrays);
+    arrays.iter().map(|a| a.data.len() as u64).sum()
 }
 
 /// The arrays of a value in the order [`build`] meets them (depth-first, keys first).
@@ -76,50 +88,15 @@ fn collect_arrays<'v, 'g>(v: &'v Value<'g>, out: &mut Vec<&'v ArrayView<'g>>) {
     }
 }
 
-/// Arrays at or above this many bytes are hashed on worker threads.
-const PARALLEL_MIN: usize = 1 << 20;
-
-/// sha256 (hex) of each array's C-order little-endian bytes, in order. sha256 of one
-/// buffer is sequential, so parallelism is across arrays: the large ones go to up to
-/// `available_parallelism()` threads, largest first; the small ones are hashed inline.
-pub fn hash_arrays(arrays: &[&ArrayView]) -> Vec<String> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let big: usize = arrays
-        .iter()
-        .filter(|a| a.data.len() >= PARALLEL_MIN)
-        .count();
-    if threads < 2 || big < 2 {
-        return arrays.iter().map(|a| sha256_hex(&a.c_order_le())).collect();
-    }
-    let mut order: Vec<usize> = (0..arrays.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(arrays[i].data.len()));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out = vec![String::new(); arrays.len()];
-    let results: Vec<Vec<(usize, String)>> = std::thread::scope(|s| {
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(&i) = order.get(k) else { break };
-                done.push((i, sha256_hex(&arrays[i].c_order_le())));
-            }
-            done
-        };
-        let handles: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
-        let mut all = vec![work()];
-        all.extend(handles.into_iter().filter_map(|h| h.join().ok()));
-        all
-    });
-    for (i, h) in results.into_iter().flatten() {
-        out[i] = h;
-    }
-    // A worker that died (it cannot: hashing does not panic) would leave holes; fill them.
-    for (i, h) in out.iter_mut().enumerate() {
-        if h.is_empty() {
-            *h = sha256_hex(&arrays[i].c_order_le());
-        }
-    }
-    out
+/// sha256 (hex) of each array's C-order little-endian bytes, in order, hashed in
+/// parallel across arrays ([`crate::par::map_by_size`]); `done(bytes)` reports progress.
+pub fn hash_arrays(arrays: &[&ArrayView], done: &(dyn Fn(u64) + Sync)) -> Vec<String> {
+    crate::par::map_by_size(
+        arrays,
+        |a| a.data.len(),
+        |a| sha256_hex(&a.c_order_le()),
+        done,
+    )
 }
 
 type Hashes = std::vec::IntoIter<String>;
@@ -170,8 +147,16 @@ fn next_hash(hs: &mut Hashes) -> Result<String, LoadError> {
 /// The top-level view of a load result. `Err` only when the result cannot be viewed at
 /// all (pdsave refused the bytes, or the value has no node): Python errors are views.
 pub fn view(r: &Result<Value, LoadError>) -> Result<J, LoadError> {
+    view_with(r, &|_| {})
+}
+
+/// [`view`] with progress reporting (bytes hashed).
+pub fn view_with(
+    r: &Result<Value, LoadError>,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<J, LoadError> {
     match r {
-        Ok(v) => Ok(json!({"view": VIEW_VERSION, "result": node(v)?})),
+        Ok(v) => Ok(json!({"view": VIEW_VERSION, "result": node_with(v, done)?})),
         Err(LoadError::Python { class, .. }) => Ok(json!({"view": VIEW_VERSION, "error": class})),
         Err(e) => Err(e.clone()),
     }

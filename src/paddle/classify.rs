@@ -197,16 +197,16 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
             |(k, _)| matches!(g.node(*k), Node::Str(s) if s == "StructuredToParameterName@@"),
         );
         if let Some(&(_, t)) = table {
-            let named: Vec<NodeId> = match g.node(t) {
-                Node::Dict(tv) | Node::OrderedDict(tv) => tv.iter().map(|&(k, _)| k).collect(),
-                _ => vec![],
+            // Keys of the table, compared as Python values (their repr): one pass each.
+            let named: std::collections::HashSet<String> = match g.node(t) {
+                Node::Dict(tv) | Node::OrderedDict(tv) => {
+                    tv.iter().map(|&(k, _)| key_text(g, k)).collect()
+                }
+                _ => Default::default(),
             };
             let mut arrays = Vec::new();
             for &(k, v) in items {
-                let in_table = named
-                    .iter()
-                    .any(|&n| n == k || key_text(g, n) == key_text(g, k));
-                if in_table {
+                if named.contains(&key_text(g, k)) {
                     if let Some((d, be)) = arr_info(g, v) {
                         arrays.push((format!("obj[{}]", key_text(g, k)), d, be));
                     }

@@ -30,8 +30,13 @@ fn py(class: &'static str, message: impl Into<String>) -> LoadError {
     }
 }
 
-fn read(p: &Path) -> Result<Mapped, LoadError> {
-    Mapped::open(p).map_err(|e| py("OSError", format!("{}: {e}", p.display())))
+fn read(p: &Path, whole: bool) -> Result<Mapped, LoadError> {
+    if whole {
+        Mapped::open_whole(p)
+    } else {
+        Mapped::open(p)
+    }
+    .map_err(|e| py("OSError", format!("{}: {e}", p.display())))
 }
 
 /// `np.array(tensor)` of a DenseTensor: C order, little-endian; bfloat16 as uint16. The
@@ -90,9 +95,19 @@ enum Form {
 
 /// Opens what `paddle.load(path)` would read (L-PATH): a file, a prefix or a directory.
 pub fn open(path: &Path) -> Result<Opened, LoadError> {
+    open_with(path, false)
+}
+
+/// [`open`] for a caller that reads every byte (the view hashes every array): the maps
+/// are populated up front ([`Mapped::open_whole`]).
+pub fn open_whole(path: &Path) -> Result<Opened, LoadError> {
+    open_with(path, true)
+}
+
+fn open_with(path: &Path, whole: bool) -> Result<Opened, LoadError> {
     if path.is_file() {
         return Ok(Opened {
-            form: Form::File(read(path)?),
+            form: Form::File(read(path, whole)?),
         });
     }
     let with = |ext: &str| -> PathBuf {
@@ -124,16 +139,16 @@ pub fn open(path: &Path) -> Result<Opened, LoadError> {
         (Some(m), false) => {
             let info = with(".pdiparams.info");
             Form::Prefix {
-                program: read(&m)?,
-                params: read(&with(".pdiparams"))?,
+                program: read(&m, whole)?,
+                params: read(&with(".pdiparams"), whole)?,
                 info: if info.is_file() {
-                    Some(read(&info)?)
+                    Some(read(&info, whole)?)
                 } else {
                     None
                 },
             }
         }
-        (None, true) => open_directory(path)?,
+        (None, true) => open_directory(path, whole)?,
     };
     Ok(Opened { form })
 }
@@ -242,26 +257,26 @@ pub fn structured_names(info: &[u8]) -> Result<Vec<(String, String)>, LoadError>
 
 /// A 1.x directory: `__model__` + one file per variable, or (no `__model__`) every file
 /// loaded as a tensor named by its relative path, in directory-listing order (`os.walk`).
-fn open_directory(dir: &Path) -> Result<Form, LoadError> {
+fn open_directory(dir: &Path, whole: bool) -> Result<Form, LoadError> {
     // `__model__` (1.x); `__model__.json` is what Paddle 3's PIR `separate_parameters` writes
     // (pdsave's extension: Paddle 3.3.1 itself raises ValueError there, D-7).
     let model = [dir.join("__model__"), dir.join("__model__.json")]
         .into_iter()
         .find(|p| p.is_file());
     if let Some(model) = model {
-        let program = read(&model)?;
+        let program = read(&model, whole)?;
         let summary =
             program::summarize_program(&program).map_err(|e| py("ValueError", e.to_string()))?;
         let mut vars = Vec::new();
         for v in &summary.persistable {
-            if let Ok(b) = Mapped::open(&dir.join(&v.name)) {
+            if let Ok(b) = read(&dir.join(&v.name), whole) {
                 vars.push((v.name.clone(), b));
             }
         }
         return Ok(Form::Model { program, vars });
     }
     let mut files = Vec::new();
-    walk(dir, dir, &mut files, 0)?;
+    walk(dir, dir, &mut files, 0, whole)?;
     Ok(Form::Files(files))
 }
 
@@ -270,6 +285,7 @@ fn walk(
     dir: &Path,
     out: &mut Vec<(String, Result<Mapped, LoadError>)>,
     depth: usize,
+    whole: bool,
 ) -> Result<(), LoadError> {
     if depth > 64 {
         return Err(py("RecursionError", "directory nested too deeply"));
@@ -288,10 +304,10 @@ fn walk(
             .unwrap_or(&p)
             .to_string_lossy()
             .replace('\\', "/");
-        out.push((name, read(&p)));
+        out.push((name, read(&p, whole)));
     }
     for s in subdirs {
-        walk(root, &s, out, depth + 1)?;
+        walk(root, &s, out, depth + 1, whole)?;
     }
     Ok(())
 }
