@@ -4,6 +4,7 @@
 //! A pickle is never executed: globals are symbols checked against an exact allowlist.
 
 pub mod conformance;
+pub mod convert;
 pub mod gen;
 pub mod numpy;
 pub mod paddle;

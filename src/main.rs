@@ -123,6 +123,26 @@ enum Cmd {
         #[arg(long)]
         protocol: Option<u8>,
     },
+    /// Convert between Paddle files and safetensors / .npz (spec/convert.md): a pickle →
+    /// .safetensors or .npz; a .safetensors → .pdparams; a model prefix or 1.x directory →
+    /// .safetensors or .npz. Exit 0: written; 2: refused (the reason on stderr).
+    Convert {
+        input: PathBuf,
+        output: PathBuf,
+        /// Output format instead of OUT's extension: safetensors, npz or pdparams.
+        #[arg(long)]
+        to: Option<String>,
+        /// Pickle protocol (2-4) of a state dict written from a safetensors file that has no
+        /// pdsave metadata.
+        #[arg(long, default_value_t = 4)]
+        protocol: u8,
+        /// numpy of that pickle's module paths: 1 or 2.
+        #[arg(long, default_value_t = 2)]
+        numpy: u8,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -288,6 +308,36 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 return Err(format!("{}: {e}", file.display()));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Convert {
+            input,
+            output,
+            to,
+            protocol,
+            numpy,
+            json,
+        } => {
+            let r = pdsave::convert::run_cli(&input, &output, to.as_deref(), protocol, numpy);
+            match r {
+                Ok(report) => {
+                    for n in &report.notes {
+                        eprintln!("pdsave: note: {n}");
+                    }
+                    if json {
+                        outln!(
+                            "{}",
+                            serde_json::to_string(&report).map_err(|e| e.to_string())?
+                        );
+                    } else {
+                        out!("{}", report.render());
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("pdsave: convert: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
         Cmd::Reencode {
             file,

@@ -1,0 +1,486 @@
+//! `pdsave convert IN OUT`: Paddle save files ↔ safetensors, and → `.npz` (spec/convert.md).
+//!
+//! Every input becomes a list of [`Array`]s (the payloads, borrowed from the memory-mapped
+//! input where their bytes can be used as they are) plus, for a pickle, a skeleton of the
+//! pickle graph that lets [`safetensors`] give the same pickle bytes back. Writers take the
+//! arrays as views: no second full copy of the payloads is built.
+
+pub mod model;
+pub mod npz;
+pub mod safetensors;
+pub mod skeleton;
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use crate::numpy::DType;
+
+/// Metadata key of the pickle skeleton in a safetensors file.
+pub const SKELETON_KEY: &str = "pdsave.pickle";
+/// Metadata key of the parameter-name table (tensor name → Paddle parameter name), as JSON.
+pub const TABLE_KEY: &str = "StructuredToParameterName@@";
+
+/// Element type of an array: a numpy dtype, or one numpy has no dtype for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elem {
+    Np(DType),
+    /// Paddle bfloat16: 16-bit patterns (numpy carries them as uint16).
+    BF16,
+    F8E4M3,
+    F8E5M2,
+}
+
+impl Elem {
+    pub fn itemsize(self) -> usize {
+        match self {
+            Elem::Np(d) => d.itemsize(),
+            Elem::BF16 => 2,
+            Elem::F8E4M3 | Elem::F8E5M2 => 1,
+        }
+    }
+    /// The numpy dtype the bytes are written as in a `.npy` (bf16 and fp8 have none).
+    pub fn numpy(self) -> DType {
+        match self {
+            Elem::Np(d) => d,
+            Elem::BF16 => DType::UInt16,
+            Elem::F8E4M3 | Elem::F8E5M2 => DType::UInt8,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Elem::Np(d) => d.name(),
+            Elem::BF16 => "bfloat16",
+            Elem::F8E4M3 => "float8_e4m3fn",
+            Elem::F8E5M2 => "float8_e5m2",
+        }
+    }
+}
+
+/// One array to write, in the layout its source holds it.
+#[derive(Clone, Debug)]
+pub struct Array<'a> {
+    pub name: String,
+    pub elem: Elem,
+    pub shape: Vec<u64>,
+    /// Element bytes in `order` byte order and Fortran or C memory order.
+    pub data: Cow<'a, [u8]>,
+    /// `<`, `>` or `|` (numpy's byte-order character).
+    pub order: u8,
+    pub fortran: bool,
+}
+
+impl Array<'_> {
+    pub fn numel(&self) -> u64 {
+        self.shape.iter().product()
+    }
+    /// Element bytes in C order, little-endian.
+    pub fn c_order_le(&self) -> Cow<'_, [u8]> {
+        let np = self.elem.numpy();
+        let le = crate::numpy::to_little_endian(np, self.order, &self.data);
+        if self.fortran && self.shape.iter().filter(|&&d| d > 1).count() >= 2 {
+            Cow::Owned(crate::numpy::fortran_to_c(&self.shape, np.itemsize(), &le))
+        } else {
+            le
+        }
+    }
+}
+
+/// Why a conversion was refused. Each names what and where.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a pickle pdsave accepts: {source}")]
+    Pickle {
+        path: PathBuf,
+        source: crate::pickle::PickleError,
+    },
+    #[error("{path}: not a safetensors file: {reason}")]
+    Safetensors { path: PathBuf, reason: String },
+    #[error("{path}: the pdsave metadata ({SKELETON_KEY}) is invalid: {reason}")]
+    Skeleton { path: PathBuf, reason: String },
+    #[error("{path}: tensor {name:?}: {reason}")]
+    Tensor {
+        path: PathBuf,
+        name: String,
+        reason: String,
+    },
+    #[error("{path}: cannot read the model: {reason}")]
+    Model { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Unsupported { path: PathBuf, reason: String },
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: PathBuf, reason: String },
+}
+
+/// File formats `convert` reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// A `paddle.save` pickle (`.pdparams`, `.pdopt`, any other name).
+    Pickle,
+    Safetensors,
+    Npz,
+    /// A `.pdmodel`/`.json` + `.pdiparams` prefix.
+    Prefix,
+    /// A 1.x directory (`__model__` + one file per variable, or only variable files).
+    Directory,
+}
+
+impl Format {
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Pickle => "pickle",
+            Format::Safetensors => "safetensors",
+            Format::Npz => "npz",
+            Format::Prefix => "prefix",
+            Format::Directory => "directory",
+        }
+    }
+    /// `--to` values.
+    pub fn parse_output(s: &str) -> Option<Format> {
+        match s {
+            "safetensors" => Some(Format::Safetensors),
+            "npz" => Some(Format::Npz),
+            "pdparams" | "pickle" => Some(Format::Pickle),
+            _ => None,
+        }
+    }
+}
+
+/// How to convert.
+#[derive(Clone, Debug)]
+pub struct ConvertOptions {
+    /// The output format; `None`: from OUT's extension.
+    pub to: Option<Format>,
+    /// Pickle protocol for a state dict written from a safetensors file without pdsave
+    /// metadata (2-4; 4 is `paddle.save`'s default).
+    pub protocol: u8,
+    /// numpy flavour of that pickle (module path of `_reconstruct`).
+    pub flavour: crate::numpy::Flavour,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            to: None,
+            protocol: 4,
+            flavour: crate::numpy::Flavour::Numpy2,
+        }
+    }
+}
+
+/// One written tensor, as reported.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TensorLine {
+    pub name: String,
+    /// The dtype in the output's own terms (safetensors `BF16`, numpy `<f4`, Paddle `float32`).
+    pub dtype: String,
+    pub shape: Vec<u64>,
+}
+
+/// What a conversion did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    pub input: String,
+    pub input_format: Format,
+    pub output: String,
+    pub output_format: Format,
+    pub tensors: Vec<TensorLine>,
+    /// Entries that are not arrays: kept in the safetensors metadata skeleton (pickle →
+    /// safetensors) or left out (→ npz).
+    pub non_tensor_entries: Vec<String>,
+    /// Whether converting the output back gives the input's bytes (pickle → safetensors), or
+    /// whether the pickle was rebuilt from a pdsave skeleton (safetensors → pickle).
+    pub exact: Option<bool>,
+    /// Things the user should know (printed on stderr).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// The human summary (stdout); notes are printed apart (stderr).
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "{} ({}) -> {} ({})\n",
+            self.input,
+            self.input_format.label(),
+            self.output,
+            self.output_format.label()
+        );
+        let w = self.tensors.iter().map(|t| t.name.len()).max().unwrap_or(0);
+        let wd = self
+            .tensors
+            .iter()
+            .map(|t| t.dtype.len())
+            .max()
+            .unwrap_or(0);
+        for t in &self.tensors {
+            let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
+            s.push_str(&format!(
+                "  {:w$}  {:wd$}  [{}]\n",
+                t.name,
+                t.dtype,
+                shape.join(", ")
+            ));
+        }
+        s.push_str(&format!(
+            "{} tensor{}",
+            self.tensors.len(),
+            if self.tensors.len() == 1 { "" } else { "s" }
+        ));
+        // (What an .npz leaves out is said on stderr.)
+        if !self.non_tensor_entries.is_empty() && self.output_format != Format::Npz {
+            s.push_str(&format!(
+                "; non-tensor entries kept in the metadata: {}",
+                self.non_tensor_entries.join(", ")
+            ));
+        }
+        s.push('\n');
+        match (self.input_format, self.output_format, self.exact) {
+            (Format::Pickle, Format::Safetensors, Some(true)) => {
+                s.push_str("converting back with `pdsave convert` gives the same pickle bytes\n")
+            }
+            (Format::Safetensors, Format::Pickle, Some(true)) => {
+                s.push_str("pickle rebuilt from the pdsave metadata\n")
+            }
+            (Format::Safetensors, Format::Pickle, Some(false)) => {
+                s.push_str("written as paddle.save(state_dict) writes a dict of tensors\n")
+            }
+            _ => {}
+        }
+        s
+    }
+}
+
+/// The input's bytes, memory-mapped (payloads are borrowed from the map).
+pub(crate) fn map(path: &Path) -> Result<crate::mapped::Mapped, ConvertError> {
+    crate::mapped::Mapped::open(path).map_err(|source| ConvertError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn ext(p: &Path) -> String {
+    p.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// `p` with `suffix` appended to its file name.
+pub(crate) fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Creates `output` through a sibling temporary file renamed into place when complete.
+pub(crate) fn write_atomically(
+    output: &Path,
+    f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
+) -> Result<(), ConvertError> {
+    let werr = |reason: String| ConvertError::Write {
+        path: output.to_path_buf(),
+        reason,
+    };
+    let tmp = with_suffix(output, ".pdsave-tmp");
+    let file = std::fs::File::create(&tmp).map_err(|e| werr(e.to_string()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let r = f(&mut w).and_then(|_| {
+        use std::io::Write;
+        w.flush().map_err(|e| e.to_string())
+    });
+    drop(w);
+    if let Err(e) = r {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(werr(e));
+    }
+    std::fs::rename(&tmp, output).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        werr(e.to_string())
+    })
+}
+
+/// What IN is, by its extension and what exists on disk.
+pub fn input_format(input: &Path) -> Result<(Format, PathBuf), ConvertError> {
+    if input.is_file() {
+        return Ok(match ext(input).as_str() {
+            "safetensors" => (Format::Safetensors, input.to_path_buf()),
+            "npz" => (Format::Npz, input.to_path_buf()),
+            // A model file or its parameters: the prefix they share.
+            "pdmodel" | "pdiparams" => (Format::Prefix, input.with_extension("")),
+            "json" if with_suffix(&input.with_extension(""), ".pdiparams").is_file() => {
+                (Format::Prefix, input.with_extension(""))
+            }
+            _ => (Format::Pickle, input.to_path_buf()),
+        });
+    }
+    if input.is_dir() {
+        return Ok((Format::Directory, input.to_path_buf()));
+    }
+    let model = [".pdmodel", ".json"]
+        .iter()
+        .any(|e| with_suffix(input, e).is_file());
+    if model {
+        return Ok((Format::Prefix, input.to_path_buf()));
+    }
+    Err(ConvertError::Unsupported {
+        path: input.to_path_buf(),
+        reason: "no such file, directory or model prefix (PREFIX.pdmodel or PREFIX.json with PREFIX.pdiparams)".into(),
+    })
+}
+
+/// The output format: `--to`, else OUT's extension.
+pub fn output_format(output: &Path, to: Option<Format>) -> Result<Format, ConvertError> {
+    if let Some(f) = to {
+        return Ok(f);
+    }
+    match ext(output).as_str() {
+        "safetensors" => Ok(Format::Safetensors),
+        "npz" => Ok(Format::Npz),
+        "pdparams" | "pdopt" | "pdtensor" | "pkl" | "pickle" => Ok(Format::Pickle),
+        e => Err(ConvertError::Unsupported {
+            path: output.to_path_buf(),
+            reason: format!(
+                "cannot tell the output format from the extension {e:?}: use .safetensors, .npz or .pdparams, or --to"
+            ),
+        }),
+    }
+}
+
+/// Converts IN to OUT.
+pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Report, ConvertError> {
+    let (from, src) = input_format(input)?;
+    let to = output_format(output, opts.to)?;
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
+        if a == b {
+            return Err(ConvertError::Unsupported {
+                path: output.to_path_buf(),
+                reason: "OUT is IN".into(),
+            });
+        }
+    }
+    let unsupported = |reason: &str| ConvertError::Unsupported {
+        path: input.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let mut report = Report {
+        input: input.display().to_string(),
+        input_format: from,
+        output: output.display().to_string(),
+        output_format: to,
+        tensors: vec![],
+        non_tensor_entries: vec![],
+        exact: None,
+        notes: vec![],
+    };
+    match (from, to) {
+        (Format::Pickle, Format::Safetensors | Format::Npz) => {
+            let data = map(&src)?;
+            let g = crate::pickle::decode(&data).map_err(|source| ConvertError::Pickle {
+                path: src.clone(),
+                source,
+            })?;
+            if g.consumed < data.len() {
+                report.notes.push(format!(
+                    "{} bytes after the pickle's STOP are not converted",
+                    data.len() - g.consumed
+                ));
+            }
+            let ex = skeleton::extract(&g).map_err(|reason| ConvertError::Unsupported {
+                path: src.clone(),
+                reason,
+            })?;
+            report.non_tensor_entries = ex.non_tensor.clone();
+            if to == Format::Safetensors {
+                let meta = ex.metadata();
+                safetensors::write(output, &ex.arrays, meta, &mut report)?;
+                report.exact = Some(g.consumed == data.len());
+            } else {
+                npz::write(output, &ex.arrays, &mut report)?;
+                if !ex.non_tensor.is_empty() {
+                    report.notes.push(format!(
+                        "not arrays, left out of the .npz: {}",
+                        ex.non_tensor.join(", ")
+                    ));
+                }
+            }
+            Ok(report)
+        }
+        (Format::Safetensors, Format::Pickle) => {
+            let data = map(&src)?;
+            safetensors::to_pickle(&src, &data, output, opts, &mut report)?;
+            Ok(report)
+        }
+        (Format::Safetensors, Format::Npz) => {
+            let data = map(&src)?;
+            let st = safetensors::read(&src, &data)?;
+            let arrays = safetensors::arrays(&src, &st)?;
+            npz::write(output, &arrays, &mut report)?;
+            Ok(report)
+        }
+        (Format::Prefix | Format::Directory, Format::Safetensors | Format::Npz) => {
+            let loaded = model::load(&src, from)?;
+            let w = loaded.weights()?;
+            report.notes.extend(w.notes.iter().cloned());
+            if to == Format::Safetensors {
+                safetensors::write(output, &w.arrays, w.metadata(), &mut report)?;
+            } else {
+                npz::write(output, &w.arrays, &mut report)?;
+            }
+            Ok(report)
+        }
+        (Format::Pickle, Format::Pickle) => Err(unsupported(
+            "pickle to pickle is not a conversion (see `pdsave reencode`)",
+        )),
+        (Format::Safetensors, Format::Safetensors) => {
+            Err(unsupported("safetensors to safetensors is not a conversion"))
+        }
+        (Format::Prefix | Format::Directory, Format::Pickle) => Err(unsupported(
+            "a model's weights convert to .safetensors or .npz (and that .safetensors to .pdparams)",
+        )),
+        (_, Format::Prefix | Format::Directory) | (Format::Npz, _) => {
+            Err(unsupported("pdsave does not read or write this format pair"))
+        }
+    }
+}
+
+/// `pdsave convert`: parses the command line's options, then [`convert`].
+pub fn run_cli(
+    input: &Path,
+    output: &Path,
+    to: Option<&str>,
+    protocol: u8,
+    numpy: u8,
+) -> Result<Report, ConvertError> {
+    let bad = |reason: String| ConvertError::Unsupported {
+        path: output.to_path_buf(),
+        reason,
+    };
+    let to = match to {
+        None => None,
+        Some(t) => Some(
+            Format::parse_output(t)
+                .ok_or_else(|| bad(format!("--to {t:?}: expected safetensors, npz or pdparams")))?,
+        ),
+    };
+    if !(2..=4).contains(&protocol) {
+        return Err(bad(format!("--protocol {protocol}: expected 2, 3 or 4")));
+    }
+    let flavour = match numpy {
+        1 => crate::numpy::Flavour::Numpy1,
+        2 => crate::numpy::Flavour::Numpy2,
+        n => return Err(bad(format!("--numpy {n}: expected 1 or 2"))),
+    };
+    convert(
+        input,
+        output,
+        &ConvertOptions {
+            to,
+            protocol,
+            flavour,
+        },
+    )
+}

@@ -1,0 +1,106 @@
+//! `.npz`: numpy's `savez` format, a zip (stored, not compressed) of one `.npy` per array.
+//! Arrays are written as they are held (byte order and Fortran flag kept, no copy);
+//! bfloat16 as `<u2` and float8 as `|u1`, numpy having no such dtypes.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{Array, ConvertError, Elem, Report, TensorLine};
+
+/// The `.npy` descriptor string of an array as held.
+pub fn descr(a: &Array<'_>) -> String {
+    let d = a.elem.numpy();
+    let order = match a.order {
+        _ if d.itemsize() == 1 => '|',
+        b'>' => '>',
+        _ => '<',
+    };
+    format!("{order}{}", d.descr())
+}
+
+/// A `.npy` header (format 1.0, or 2.0 when the header needs more than 65535 bytes), padded
+/// so that the data starts at a multiple of 64 bytes as numpy writes it.
+pub fn npy_header(descr: &str, fortran: bool, shape: &[u64]) -> Vec<u8> {
+    let dims = match shape {
+        [] => "()".to_string(),
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let fo = if fortran { "True" } else { "False" };
+    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {dims}, }}");
+    let (prefix, big) = if dict.len() + 11 > 65535 {
+        (12, true)
+    } else {
+        (10, false)
+    };
+    let total = (prefix + dict.len() + 1).next_multiple_of(64);
+    while prefix + dict.len() + 1 < total {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut h = b"\x93NUMPY".to_vec();
+    if big {
+        h.extend_from_slice(&[2, 0]);
+        h.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+    } else {
+        h.extend_from_slice(&[1, 0]);
+        h.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    }
+    h.extend_from_slice(dict.as_bytes());
+    h
+}
+
+/// Writes arrays as an `.npz` (member `NAME.npy` per array, in order).
+pub fn write(output: &Path, arrays: &[Array<'_>], report: &mut Report) -> Result<(), ConvertError> {
+    let mut as_u2 = Vec::new();
+    let mut as_u1 = Vec::new();
+    for a in arrays {
+        match a.elem {
+            Elem::BF16 => as_u2.push(a.name.clone()),
+            Elem::F8E4M3 | Elem::F8E5M2 => as_u1.push(a.name.clone()),
+            Elem::Np(_) => {}
+        }
+        report.tensors.push(TensorLine {
+            name: a.name.clone(),
+            dtype: descr(a),
+            shape: a.shape.clone(),
+        });
+    }
+    super::write_atomically(output, |w| {
+        let mut z = zip::ZipWriter::new(w);
+        for a in arrays {
+            let header = npy_header(&descr(a), a.fortran, &a.shape);
+            let size = header.len() as u64 + a.data.len() as u64;
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .large_file(size >= u32::MAX as u64);
+            z.start_file(format!("{}.npy", a.name), opts)
+                .map_err(|e| format!("{}: {e}", a.name))?;
+            z.write_all(&header)
+                .and_then(|_| z.write_all(&a.data))
+                .map_err(|e| format!("{}: {e}", a.name))?;
+        }
+        z.finish().map_err(|e| e.to_string())?;
+        Ok(())
+    })?;
+    if !as_u2.is_empty() {
+        report.notes.push(format!(
+            "numpy has no bfloat16: stored as uint16 bit patterns (<u2): {}",
+            as_u2.join(", ")
+        ));
+    }
+    if !as_u1.is_empty() {
+        report.notes.push(format!(
+            "numpy has no float8: stored as uint8 bit patterns (|u1): {}",
+            as_u1.join(", ")
+        ));
+    }
+    Ok(())
+}
