@@ -22,7 +22,7 @@ fn opts(protocol: i64) -> SaveOptions {
     }
 }
 
-fn saved(x: &ObjGraph, protocol: i64) -> Option<Graph<'static>> {
+fn saved(x: &ObjGraph, protocol: i64) -> Option<Graph<'_>> {
     match save(x, &opts(protocol)) {
         Ok(Saved::Pickle(g)) => Some(g),
         _ => None,

@@ -24,7 +24,7 @@ fn opts(protocol: i64) -> SaveOptions {
     }
 }
 
-fn saved(x: &ObjGraph, p: i64) -> Result<Graph<'static>, SaveError> {
+fn saved(x: &ObjGraph, p: i64) -> Result<Graph<'_>, SaveError> {
     match save(x, &opts(p))? {
         Saved::Pickle(g) => Ok(g),
         Saved::Program => panic!("program"),

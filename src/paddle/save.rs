@@ -33,11 +33,12 @@ impl Default for SaveOptions {
     }
 }
 
-/// What `paddle.save` produces.
+/// What `paddle.save` produces. The pickle graph borrows every array payload from the
+/// saved object: nothing is copied (but Fortran-order arrays that are split, S-SPLIT).
 #[derive(Debug)]
-pub enum Saved {
+pub enum Saved<'s> {
     /// A pickle; encode it with `pickle::encode` at the same protocol.
-    Pickle(Graph<'static>),
+    Pickle(Graph<'s>),
     /// A `paddle.static.Program`: Paddle writes the program, not a pickle.
     Program,
 }
@@ -152,7 +153,7 @@ fn walk_check_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveErr
 }
 
 /// `paddle.save(obj, path, protocol=...)` in dynamic-graph mode.
-pub fn save(g: &ObjGraph, opts: &SaveOptions) -> Result<Saved, SaveError> {
+pub fn save<'s>(g: &'s ObjGraph, opts: &SaveOptions) -> Result<Saved<'s>, SaveError> {
     if matches!(g.get(g.root), Obj::Program) {
         return Ok(Saved::Program);
     }
@@ -194,9 +195,31 @@ enum Ctx {
     Copy,
 }
 
+/// An array as the emitter pickles it, its payload borrowed from the saved object.
+#[derive(Clone)]
+struct Arr<'s> {
+    dtype: DType,
+    order: u8,
+    shape: Vec<u64>,
+    fortran: bool,
+    data: Cow<'s, [u8]>,
+}
+
+impl<'s> Arr<'s> {
+    fn of(a: &'s Array) -> Self {
+        Arr {
+            dtype: a.dtype,
+            order: a.order,
+            shape: a.shape.clone(),
+            fortran: a.fortran,
+            data: Cow::Borrowed(&a.data),
+        }
+    }
+}
+
 struct Emitter<'s> {
     src: &'s ObjGraph,
-    out: Graph<'static>,
+    out: Graph<'s>,
     memo: HashMap<ObjId, NodeId>,
     /// numpy's dtype singletons, by (dtype, byte order, C type: 0 canonical, 1 `long long`).
     dtypes: HashMap<(DType, u8, u8), NodeId>,
@@ -207,7 +230,7 @@ struct Emitter<'s> {
     generic: bool,
 }
 
-impl Emitter<'_> {
+impl<'s> Emitter<'s> {
     fn dtype(&mut self, d: DType, order: u8, ctype: u8) -> NodeId {
         if order == b'>' {
             // numpy shares only its built-in (native) descriptors.
@@ -221,7 +244,7 @@ impl Emitter<'_> {
         id
     }
 
-    fn array(&mut self, a: &Array) -> NodeId {
+    fn array(&mut self, a: &Arr<'s>) -> NodeId {
         self.array_ctype(a, 0)
     }
 
@@ -229,7 +252,7 @@ impl Emitter<'_> {
     /// int64 format is `q` (`long long`): numpy gives it the `longlong` descriptor, a
     /// different object from the canonical int64 (`long`) one, so it is pickled apart
     /// (S-STATIC).
-    fn array_ctype(&mut self, a: &Array, ctype: u8) -> NodeId {
+    fn array_ctype(&mut self, a: &Arr<'s>, ctype: u8) -> NodeId {
         let ctype = if a.dtype == DType::Int64 { ctype } else { 0 };
         let dtype = self.dtype(a.dtype, a.order, ctype);
         // numpy pickles is_fortran only for arrays that are not also C-contiguous.
@@ -239,19 +262,19 @@ impl Emitter<'_> {
             dtype,
             shape: a.shape.clone(),
             fortran,
-            data: Cow::Owned(a.data.clone()),
+            data: a.data.clone(),
         }))
     }
 
     /// `np.array(tensor.cpu())`: C order, native order; bfloat16 as uint16.
-    fn tensor_array(t: &Tensor) -> Array {
+    fn tensor_array(t: &'s Tensor) -> Arr<'s> {
         let dtype = t.dtype.to_numpy();
-        Array {
+        Arr {
             dtype,
             order: dtype.native_order(),
             shape: t.shape.clone(),
             fortran: false,
-            data: t.data.clone(),
+            data: Cow::Borrowed(&t.data),
         }
     }
 
@@ -362,7 +385,7 @@ impl Emitter<'_> {
                     .collect::<Result<_, _>>()?,
             ),
             Obj::NdArray(a) => {
-                let n = self.array(a);
+                let n = self.array(&Arr::of(a));
                 self.memo.insert(id, n);
                 return Ok(n);
             }
@@ -385,12 +408,12 @@ impl Emitter<'_> {
                 if t.kind == TensorKind::Static && a.data.is_empty() {
                     // S-STATIC-EMPTY: `np.array(t._copy(place))` of an empty DenseTensor is
                     // `array([], dtype=float64)`: shape and dtype are lost.
-                    a = Array {
+                    a = Arr {
                         dtype: DType::Float64,
                         order: b'<',
                         shape: vec![0],
                         fortran: false,
-                        data: vec![],
+                        data: Cow::Borrowed(&[]),
                     };
                 }
                 let arr = self.array_ctype(&a, (t.kind == TensorKind::Static) as u8);
@@ -439,7 +462,7 @@ impl Emitter<'_> {
         let mut saved: Vec<(NodeId, NodeId)> = Vec::new();
         let mut table: Vec<(NodeId, NodeId)> = Vec::new();
         // (key node, array) of ndarrays, to check for splitting.
-        let mut arrays: Vec<(usize, Array)> = Vec::new();
+        let mut arrays: Vec<(usize, Arr<'s>)> = Vec::new();
         for &(k, v) in &items {
             let kn = self.emit(k, Ctx::Original, 1)?;
             match self.src.get(v) {
@@ -458,7 +481,7 @@ impl Emitter<'_> {
                     ));
                 }
                 Obj::NdArray(a) => {
-                    arrays.push((saved.len(), a.clone()));
+                    arrays.push((saved.len(), Arr::of(a)));
                     let vn = self.emit(v, Ctx::Original, 1)?;
                     saved.push((kn, vn));
                 }
@@ -484,7 +507,7 @@ impl Emitter<'_> {
     fn split(
         &mut self,
         saved: &mut Vec<(NodeId, NodeId)>,
-        arrays: &[(usize, Array)],
+        arrays: &[(usize, Arr<'s>)],
         opts: &SaveOptions,
     ) -> Result<(), SaveError> {
         let mut info: Vec<(NodeId, NodeId)> = Vec::new();
@@ -501,27 +524,32 @@ impl Emitter<'_> {
                 Node::Str(s) => s.to_string(),
                 _ => return Err(err("TypeError", "big parameter keys must be str")),
             };
-            // value.flatten(): C order, same dtype object.
-            let le = crate::paddle::value::ArrayView {
-                dtype: a.dtype,
-                order: b'<',
-                shape: a.shape.clone(),
-                fortran: a.fortran,
-                data: Cow::Borrowed(&a.data),
+            // value.flatten(): C order, same dtype object. Borrowed unless the array is in
+            // Fortran order (then one transposed copy).
+            let flat: Cow<'s, [u8]> = if a.fortran && a.shape.len() > 1 {
+                Cow::Owned(crate::numpy::fortran_to_c(
+                    &a.shape,
+                    a.dtype.itemsize(),
+                    &a.data,
+                ))
+            } else {
+                a.data.clone()
             };
-            let flat = le.c_order_le().into_owned();
             let parts = n.div_ceil(max);
             let mut names = Vec::new();
             for i in 0..parts {
                 let lo = (i * max * itemsize) as usize;
                 let hi = (((i + 1) * max).min(n) * itemsize) as usize;
                 let name = self.str_node(&format!("{key_str}@@.{i}"));
-                let part = Array {
+                let part = Arr {
                     dtype: a.dtype,
                     order: a.order,
                     shape: vec![(hi - lo) as u64 / itemsize],
                     fortran: false,
-                    data: flat[lo..hi].to_vec(),
+                    data: match &flat {
+                        Cow::Borrowed(b) => Cow::Borrowed(&b[lo..hi]),
+                        Cow::Owned(v) => Cow::Owned(v[lo..hi].to_vec()),
+                    },
                 };
                 let pn = self.array(&part);
                 names.push(name);
