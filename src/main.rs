@@ -275,19 +275,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             // A file, a prefix or a directory (L-PATH), mapped; arrays borrow from the maps.
             let opened = pdsave::paddle::path::open_whole(&path);
-            let r = match &opened {
-                Ok(o) => o.load(opts),
-                Err(e) => Err(e.clone()),
+            let view = |r: &Result<pdsave::paddle::Value, pdsave::paddle::LoadError>| {
+                if let Err(e) = r {
+                    eprintln!("pdsave: {}: {e}", path.display());
+                }
+                let bar = match r {
+                    Ok(v) => progress(pdsave::view::array_bytes(v), "sha256"),
+                    Err(_) => indicatif::ProgressBar::hidden(),
+                };
+                let v = pdsave::view::view_with(r, &|b| bar.inc(b));
+                bar.finish_and_clear();
+                v
             };
-            if let Err(e) = &r {
-                eprintln!("pdsave: {}: {e}", path.display());
-            }
-            let bar = match &r {
-                Ok(v) => progress(pdsave::view::array_bytes(v), "sha256"),
-                Err(_) => indicatif::ProgressBar::hidden(),
+            let v = match &opened {
+                Ok(o) => o.with_value(opts, view),
+                Err(e) => view(&Err(e.clone())),
             };
-            let v = pdsave::view::view_with(&r, &|b| bar.inc(b));
-            bar.finish_and_clear();
             match v {
                 Ok(v) => {
                     if pretty {

@@ -396,3 +396,55 @@ fn python2_array_payload_as_binstring() {
         pdsave::view::sha256_hex(&[0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])
     );
 }
+
+/// Protocol 2 array data is `_codecs.encode(text, 'latin1')`: the decoder moves that buffer
+/// into the array instead of copying it. A bytes object used again (as a second array's
+/// data, and as a plain value) must still read back whole.
+#[test]
+fn protocol2_bytes_shared_between_arrays_and_values_survive_the_move() {
+    fn unicode(s: &str) -> Vec<u8> {
+        let mut v = vec![b'X'];
+        v.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+    // float32 [1.0, 2.0]: bytes 00 00 80 3f 00 00 00 40, as latin-1 text.
+    let data = [0x00u8, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40];
+    let text: String = data.iter().map(|&c| c as char).collect();
+    let mut p = b"\x80\x02(".to_vec(); // PROTO 2, MARK for the final list
+    let array = |p: &mut Vec<u8>, data_op: &[u8]| {
+        p.extend_from_slice(b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85");
+        p.extend_from_slice(&unicode("b"));
+        p.extend_from_slice(b"\x87R"); // (ndarray, (0,), 'b') REDUCE
+        p.extend_from_slice(b"(K\x01K\x02\x85cnumpy\ndtype\n");
+        p.extend_from_slice(&unicode("f4"));
+        p.extend_from_slice(b"\x89\x88\x87R(K\x03");
+        p.extend_from_slice(&unicode("<"));
+        p.extend_from_slice(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89");
+        p.extend_from_slice(data_op);
+        p.extend_from_slice(b"tb");
+    };
+    let mut first = b"c_codecs\nencode\n".to_vec();
+    first.extend_from_slice(&unicode(&text));
+    first.extend_from_slice(&unicode("latin1"));
+    first.extend_from_slice(b"\x86Rq\x10"); // REDUCE, BINPUT 16
+    array(&mut p, &first);
+    array(&mut p, b"h\x10"); // BINGET 16: the same bytes object
+    p.extend_from_slice(b"h\x10l."); // and the bytes themselves; LIST, STOP
+    let g = decode(&p).unwrap();
+    let Node::List(items) = g.node(g.root) else {
+        panic!("{:?}", g.node(g.root))
+    };
+    for &a in &items[..2] {
+        let Node::NdArray(arr) = g.node(a) else {
+            panic!()
+        };
+        assert_eq!(&arr.data[..], &data);
+    }
+    let Node::Bytes(b) = g.node(items[2]) else {
+        panic!()
+    };
+    assert_eq!(&b[..], &data);
+    // And it re-encodes to the same bytes.
+    assert!(!encode(&g, &EncodeOptions::like(&g)).unwrap().is_empty());
+}

@@ -65,6 +65,20 @@ pub fn tensor_value(
     })
 }
 
+/// `paddle.load(file)` on the bytes of one file, handed to `f` with every payload borrowed
+/// (from `data`, or from the decoded graph where the decoder made bytes: protocol 2's
+/// latin-1 text): no array is copied.
+pub fn with_file_value<R>(
+    data: &[u8],
+    opts: LoadOptions,
+    f: impl FnOnce(&Result<Value<'_>, LoadError>) -> R,
+) -> R {
+    match pickle::decode(data) {
+        Ok(g) => f(&super::load::load_graph_ref(&g, opts)),
+        Err(_) => f(&load_file_bytes(data, opts)),
+    }
+}
+
 /// `paddle.load(file)` on the bytes of one file.
 pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, LoadError> {
     let g = match pickle::decode(data) {

@@ -102,6 +102,23 @@ fn node_cost(n: &Node) -> u64 {
 }
 
 fn load_graph_owned<'a>(g: &Graph<'a>, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
+    build(g, opts, |c| c.clone())
+}
+
+/// Loads a decoded graph, borrowing every payload from the graph (never copying, even the
+/// payloads the decoder had to make, such as protocol 2's latin-1 text turned into bytes).
+pub fn load_graph_ref<'x>(g: &'x Graph<'_>, opts: LoadOptions) -> Result<Value<'x>, LoadError> {
+    build(g, opts, |c| Cow::Borrowed(&c[..]))
+}
+
+fn build<'x, 'a: 'x, 'r>(
+    g: &'x Graph<'a>,
+    opts: LoadOptions,
+    pay: fn(&'x Cow<'a, [u8]>) -> Cow<'r, [u8]>,
+) -> Result<Value<'r>, LoadError>
+where
+    'a: 'r,
+{
     // Eight times the graph's own size (its nodes and data counted once) plus a million:
     // shared references (the memo) may repeat a value, but not blow a small file up into
     // gigabytes of view (P-LIMIT).
@@ -111,6 +128,7 @@ fn load_graph_owned<'a>(g: &Graph<'a>, opts: LoadOptions) -> Result<Value<'a>, L
         g,
         left: budget,
         budget,
+        pay,
     };
     let v = b.value(g.root, 0)?;
     apply(v, opts)
@@ -121,14 +139,16 @@ pub fn load_graph<'a>(g: &Graph<'a>, opts: LoadOptions) -> Result<Value<'a>, Loa
     load_graph_owned(g, opts)
 }
 
-struct Builder<'x, 'a> {
+struct Builder<'x, 'a, 'r> {
     g: &'x Graph<'a>,
     left: u64,
     budget: u64,
+    /// How array payloads reach the value: cloned (`Value<'a>`) or borrowed from the graph.
+    pay: fn(&'x Cow<'a, [u8]>) -> Cow<'r, [u8]>,
 }
 
-impl<'a> Builder<'_, 'a> {
-    fn array(&self, id: NodeId) -> Result<ArrayView<'a>, LoadError> {
+impl<'x, 'a: 'r, 'r> Builder<'x, 'a, 'r> {
+    fn array(&self, id: NodeId) -> Result<ArrayView<'r>, LoadError> {
         match self.g.node(id) {
             Node::NdArray(a) => {
                 let d = self
@@ -140,18 +160,18 @@ impl<'a> Builder<'_, 'a> {
                     order: d.order,
                     shape: a.shape.clone(),
                     fortran: a.fortran,
-                    data: a.data.clone(),
+                    data: (self.pay)(&a.data),
                 })
             }
             other => Err(LoadError::Unrepresentable(other.type_name())),
         }
     }
 
-    fn value(&mut self, id: NodeId, depth: usize) -> Result<Value<'a>, LoadError> {
+    fn value(&mut self, id: NodeId, depth: usize) -> Result<Value<'r>, LoadError> {
         crate::deep(|| self.value_inner(id, depth))
     }
 
-    fn value_inner(&mut self, id: NodeId, depth: usize) -> Result<Value<'a>, LoadError> {
+    fn value_inner(&mut self, id: NodeId, depth: usize) -> Result<Value<'r>, LoadError> {
         if depth > MAX_DEPTH {
             return Err(LoadError::py(
                 "RecursionError",
@@ -170,12 +190,12 @@ impl<'a> Builder<'_, 'a> {
             return Err(LoadError::TooLarge(self.budget));
         }
         self.left -= cost;
-        let list = |b: &mut Self, items: &[NodeId]| -> Result<Vec<Value<'a>>, LoadError> {
+        let list = |b: &mut Self, items: &[NodeId]| -> Result<Vec<Value<'r>>, LoadError> {
             items.iter().map(|&i| b.value(i, depth + 1)).collect()
         };
         let pairs = |b: &mut Self,
                      items: &[(NodeId, NodeId)]|
-         -> Result<Vec<(Value<'a>, Value<'a>)>, LoadError> {
+         -> Result<Vec<(Value<'r>, Value<'r>)>, LoadError> {
             items
                 .iter()
                 .map(|&(k, v)| Ok((b.value(k, depth + 1)?, b.value(v, depth + 1)?)))
@@ -188,8 +208,8 @@ impl<'a> Builder<'_, 'a> {
             Node::Float(v) => Value::Float(*v),
             Node::Complex(r, i) => Value::Complex(*r, *i),
             Node::Str(s) => Value::Str(s.clone()),
-            Node::Bytes(b) => Value::Bytes(b.clone()),
-            Node::ByteArray(b) => Value::ByteArray(b.clone()),
+            Node::Bytes(b) => Value::Bytes((self.pay)(b)),
+            Node::ByteArray(b) => Value::ByteArray((self.pay)(b)),
             Node::List(items) => Value::List(list(self, items)?),
             Node::Tuple(items) => Value::Tuple(list(self, items)?),
             Node::Dict(items) => Value::Dict(pairs(self, items)?),
@@ -209,7 +229,7 @@ impl<'a> Builder<'_, 'a> {
                     .ok_or(LoadError::Unrepresentable("numpy scalar without dtype"))?;
                 Value::NpScalar {
                     dtype: d,
-                    data: s.data.clone(),
+                    data: (self.pay)(&s.data),
                 }
             }
             Node::Dtype(d) => Value::Dtype(*d),

@@ -185,6 +185,21 @@ impl Opened {
     }
 }
 
+impl Opened {
+    /// [`Opened::load`], handing the value to `f` with every payload borrowed (see
+    /// [`super::file::with_file_value`]): what `pdsave view` uses.
+    pub fn with_value<R>(
+        &self,
+        opts: LoadOptions,
+        f: impl FnOnce(&Result<Value<'_>, LoadError>) -> R,
+    ) -> R {
+        match &self.form {
+            Form::File(data) => super::file::with_file_value(data, opts, f),
+            _ => f(&self.load(opts)),
+        }
+    }
+}
+
 /// Loads a path as `paddle.load` does (dynamic-graph mode), copying the arrays out of the
 /// files; [`open`] + [`Opened::load`] borrows them instead.
 pub fn load_path(path: &Path, opts: LoadOptions) -> Result<Value<'static>, LoadError> {

@@ -51,6 +51,7 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
         index: HashMap::new(),
         limits,
         seen_proto: false,
+        moved: Vec::new(),
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
@@ -78,6 +79,7 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
             vm.g.root = root;
             vm.g.consumed = reader.pos();
             vm.check_built()?;
+            vm.restore_moved();
             vm.g.short_strings_distinct = short_strings_distinct(&vm.g);
             return Ok(vm.g);
         }
@@ -162,6 +164,9 @@ fn big_from_integral_f64(v: f64) -> Option<BigInt> {
 
 struct Vm<'a, 'l> {
     g: Graph<'a>,
+    /// (bytes node, array node): bytes the decoder made (protocol 2's `_codecs.encode`)
+    /// whose buffer moved into the array their BUILD made, instead of being copied.
+    moved: Vec<(NodeId, NodeId)>,
     stack: Vec<NodeId>,
     marks: Vec<usize>,
     memo: HashMap<u64, NodeId>,
@@ -190,8 +195,32 @@ fn latin1(b: &[u8]) -> String {
 }
 
 /// Bytes of a latin-1 str (each char < 256), as numpy and `_codecs.encode(s, 'latin1')` do.
+/// Protocol 2 stores array payloads this way (gigabytes), so this is one branch-free pass
+/// over the UTF-8: a char below 256 is one ASCII byte or a 0xC2/0xC3 lead byte followed
+/// by a continuation byte; any byte from 0xC4 up starts a char outside latin-1.
 fn latin1_bytes(s: &str) -> Option<Vec<u8>> {
-    s.chars().map(|c| u8::try_from(c as u32).ok()).collect()
+    let b = s.as_bytes();
+    if b.iter().fold(0u8, |acc, &c| acc | (c >= 0xC4) as u8) != 0 {
+        return None;
+    }
+    let mut out = vec![0u8; b.len()];
+    let mut j = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied().unwrap_or(0);
+        let two = ((c & 0x03) << 6) | (next & 0x3F);
+        // A continuation byte writes a value that the next lead or ASCII byte overwrites
+        // (j does not move past it); `out` has room since j <= i.
+        out[j] = if c < 0x80 { c } else { two };
+        j += ((c & 0xC0) != 0x80) as usize;
+    }
+    out.truncate(j);
+    Some(out)
+}
+
+/// UTF-8 validation of str payloads: SIMD (simdutf8), since protocol 2 array payloads are
+/// multi-gigabyte strs full of non-ASCII characters, where the scalar check crawls.
+fn from_utf8(b: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(b).ok()
 }
 
 impl<'a> Vm<'a, '_> {
@@ -242,7 +271,7 @@ impl<'a> Vm<'a, '_> {
     }
 
     fn utf8(&self, i: &Instr<'a>, b: &'a [u8]) -> Result<&'a str, PickleError> {
-        std::str::from_utf8(b).map_err(|_| PickleError::InvalidUtf8 {
+        from_utf8(b).ok_or(PickleError::InvalidUtf8 {
             offset: i.offset,
             opcode: i.op.name(),
         })
@@ -436,6 +465,26 @@ impl<'a> Vm<'a, '_> {
                 offset: i.offset,
                 index: idx,
             }),
+        }
+    }
+
+    /// A bytes node whose buffer moved into an array is empty; if the finished graph can
+    /// still reach it (the same bytes object used again), it gets a copy back.
+    fn restore_moved(&mut self) {
+        if self.moved.is_empty() {
+            return;
+        }
+        let reach = self.g.reachable();
+        for &(b, a) in &self.moved {
+            let restored = match self.g.node(a) {
+                Node::NdArray(arr) if reach.get(b as usize).copied().unwrap_or(false) => {
+                    Node::Bytes(Cow::Owned(arr.data.to_vec()))
+                }
+                // Unreachable: not an empty bytes object either (that would count as a
+                // second b'' in `short_strings_distinct`).
+                _ => Node::None,
+            };
+            self.g.nodes[b as usize] = restored;
         }
     }
 
@@ -974,9 +1023,22 @@ impl<'a> Vm<'a, '_> {
                         }
                     }
                 }
-                let data = self
-                    .bytes_like(st[4])
-                    .ok_or_else(|| bad("array data must be bytes"))?;
+                // Bytes the decoder made itself move into the array (no second copy).
+                let earlier = self.moved.iter().find(|(b, _)| *b == st[4]).map(|m| m.1);
+                let data = match self.g.nodes.get_mut(st[4] as usize) {
+                    // The same bytes object built an earlier array: copy from that array.
+                    _ if earlier.is_some() => match earlier.map(|a| self.g.node(a)) {
+                        Some(Node::NdArray(a)) => Cow::Owned(a.data.to_vec()),
+                        _ => return Err(bad("array data must be bytes")),
+                    },
+                    Some(Node::Bytes(Cow::Owned(v))) if !v.is_empty() => {
+                        self.moved.push((st[4], target));
+                        Cow::Owned(std::mem::take(v))
+                    }
+                    _ => self
+                        .bytes_like(st[4])
+                        .ok_or_else(|| bad("array data must be bytes"))?,
+                };
                 let count = shape.iter().try_fold(1u64, |acc, &x| acc.checked_mul(x));
                 let need = count.and_then(|c| c.checked_mul(d.dtype.itemsize() as u64));
                 if need != Some(data.len() as u64) {

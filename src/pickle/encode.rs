@@ -107,6 +107,9 @@ enum V<'x> {
     Int(i64),
     Float(f64),
     Str(&'x str, Option<Key>),
+    /// A fresh str of these bytes read as latin-1 (`str(b, 'latin1')`), written without
+    /// building the str: protocol 2's bytes payloads can be gigabytes.
+    Latin1(&'x [u8]),
     Bytes(&'x [u8], Option<Key>),
     Global(Sym),
     /// A fresh tuple.
@@ -267,6 +270,56 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
         self.write(&b)
     }
 
+    /// `save_str(str(b, 'latin1'))`, streaming the UTF-8 in chunks (each byte from 0x80 up
+    /// is two bytes of UTF-8). Protocols 2 and 3 only (where bytes go through latin-1).
+    fn save_latin1(&mut self, b: &[u8]) -> Result<(), PickleError> {
+        let key = match b {
+            [] => Some(Key::Char(u32::MAX)),
+            [c] => Some(Key::Char(*c as u32)),
+            _ => None,
+        };
+        self.boundary()?;
+        if self.get(key)? {
+            return Ok(());
+        }
+        let n = b.len() as u64 + b.iter().map(|&c| (c >> 7) as u64).sum::<u64>();
+        let n = u32::try_from(n)
+            .map_err(|_| PickleError::Encode("str over 4 GiB needs protocol 4".into()))?;
+        let mut h = vec![Op::BINUNICODE as u8];
+        h.extend_from_slice(&n.to_le_bytes());
+        const CHUNK: usize = 1 << 16;
+        let mut buf = vec![0u8; 2 * CHUNK.min(b.len())];
+        let convert = |part: &[u8], buf: &mut [u8]| -> usize {
+            let mut j = 0;
+            for &c in part {
+                // Branch-free: both bytes written, the second kept only for c >= 0x80.
+                buf[j] = if c < 0x80 { c } else { 0xC0 | (c >> 6) };
+                buf[j + 1] = 0x80 | (c & 0x3F);
+                j += 1 + (c >> 7) as usize;
+            }
+            j
+        };
+        if n as usize >= FRAME_TARGET {
+            if self.framing {
+                self.commit()?;
+            } else {
+                self.flush()?;
+            }
+            self.out.write_all(&h).map_err(io)?;
+            for part in b.chunks(CHUNK) {
+                let len = convert(part, &mut buf);
+                self.out.write_all(&buf[..len]).map_err(io)?;
+            }
+        } else {
+            self.write(&h)?;
+            let mut text = vec![0u8; 2 * b.len()];
+            let len = convert(b, &mut text);
+            text.truncate(len);
+            self.write(&text)?;
+        }
+        self.memoize(key)
+    }
+
     fn save_str(&mut self, s: &str, key: Option<Key>) -> Result<(), PickleError> {
         self.boundary()?;
         if self.get(key)? {
@@ -307,9 +360,8 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             if b.is_empty() {
                 self.save_reduce(Sym::Bytes, V::Tuple(vec![]), key, None)?;
             } else {
-                let text: String = b.iter().map(|&c| c as char).collect();
                 let args = V::Tuple(vec![
-                    V::Str(&text, None),
+                    V::Latin1(b),
                     V::Str("latin1", Some(Key::Const("latin1"))),
                 ]);
                 // (the text is fresh: `str(obj, 'latin1')`; one-char results are CPython singletons)
@@ -412,6 +464,7 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             V::Int(x) => self.save_int(&PyInt::Small(*x)),
             V::Float(x) => self.save_float(*x),
             V::Str(s, k) => self.save_str(s, str_key(s, *k)),
+            V::Latin1(b) => self.save_latin1(b),
             V::Bytes(b, k) => self.save_bytes(b, bytes_key(b, *k)),
             V::Global(s) => self.save_global(*s, Flavour::Numpy2),
             V::Tuple(items) => {

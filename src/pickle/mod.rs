@@ -289,6 +289,33 @@ impl<'a> Graph<'a> {
         (self.nodes.len() - 1) as NodeId
     }
     /// The dtype node of an ndarray or scalar.
+    /// The child nodes of a node (container items, an array's dtype, a tensor's parts).
+    pub fn children(&self, id: NodeId) -> Vec<NodeId> {
+        match self.node(id) {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.clone(),
+            Node::Dict(v) | Node::OrderedDict(v) => v.iter().flat_map(|&(k, x)| [k, x]).collect(),
+            Node::NdArray(a) => vec![a.dtype],
+            Node::NpScalar(s) => vec![s.dtype],
+            Node::DynTensor { name, array } => vec![*name, *array],
+            Node::StaticTensor { array } => vec![*array],
+            _ => vec![],
+        }
+    }
+
+    /// Which nodes the root reaches (iteratively: no recursion on deep graphs).
+    pub fn reachable(&self) -> Vec<bool> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut todo = vec![self.root];
+        while let Some(id) = todo.pop() {
+            match seen.get_mut(id as usize) {
+                Some(s) if !*s => *s = true,
+                _ => continue,
+            }
+            todo.extend(self.children(id));
+        }
+        seen
+    }
+
     pub fn dtype_of(&self, id: NodeId) -> Option<DtypeNode> {
         match self.node(id) {
             Node::Dtype(d) => Some(*d),
