@@ -1126,7 +1126,7 @@ fn scalar_key(d: DtypeNode, data: &[u8]) -> Option<Key> {
 }
 
 /// Python's `codecs.escape_decode` (the STRING opcode's quoting).
-fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -1179,7 +1179,7 @@ fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Python's `raw-unicode-escape` decoding (the UNICODE opcode).
-fn raw_unicode_escape(s: &[u8]) -> Option<String> {
+pub(crate) fn raw_unicode_escape(s: &[u8]) -> Option<String> {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {

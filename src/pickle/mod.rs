@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod disasm;
 pub mod encode;
+pub mod globals;
 pub mod ops;
 
 use std::borrow::Cow;
