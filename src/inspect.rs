@@ -290,6 +290,16 @@ fn pickle_report<'a>(path: &Path, g: &'a Graph) -> (Report, Vec<Found<'a>>) {
 }
 
 /// Inspects a file, prefix or directory (no statistics).
+///
+/// ```
+/// let r = pdsave::inspect::inspect(
+///     "corpus/cases/y_p3_proto2_linear_state_dict/model.pdparams".as_ref(),
+/// )
+/// .unwrap();
+/// assert_eq!(r.pickle_protocol, Some(2));
+/// assert_eq!(r.variables[0].name.as_deref(), Some("linear_0.w_0"));
+/// print!("{}", pdsave::inspect::render(&r, false));
+/// ```
 pub fn inspect(path: &Path) -> Result<Report, String> {
     inspect_with(path, Options::default(), &|_| {})
 }

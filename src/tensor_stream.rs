@@ -442,6 +442,13 @@ impl TensorStreamError {
 }
 
 /// Decodes exactly one DenseTensor record that spans all of `bytes`.
+///
+/// ```
+/// let b = std::fs::read("corpus/cases/y_p3_binary_lod/tensor.pdtensor").unwrap();
+/// let t = pdsave::tensor_stream::decode_dense_tensor(&b).unwrap();
+/// assert_eq!(t.desc.dims, vec![6, 2]);
+/// assert_eq!(t.data.len(), 6 * 2 * 4); // borrowed from `b`, not copied
+/// ```
 pub fn decode_dense_tensor(bytes: &[u8]) -> Result<DenseTensor<'_>, TensorStreamError> {
     let (t, used) = decode_dense_tensor_prefix(bytes)?;
     no_trailing(bytes, used)?;

@@ -146,6 +146,14 @@ fn next_hash(hs: &mut Hashes) -> Result<String, LoadError> {
 
 /// The top-level view of a load result. `Err` only when the result cannot be viewed at
 /// all (pdsave refused the bytes, or the value has no node): Python errors are views.
+///
+/// ```
+/// let bytes = std::fs::read("corpus/cases/y_p3_proto4_bf16_state_dict/model.pdparams").unwrap();
+/// let r = pdsave::paddle::file::load_file_bytes(&bytes, Default::default());
+/// let v = pdsave::view::view(&r).unwrap();
+/// // uint16 arrays load as bfloat16 tensors (rule L-DTYPE).
+/// assert_eq!(v["result"]["items"][0][1]["dtype"], "bfloat16");
+/// ```
 pub fn view(r: &Result<Value, LoadError>) -> Result<J, LoadError> {
     view_with(r, &|_| {})
 }

@@ -374,6 +374,14 @@ pub fn sorted_items(v: &J) -> J {
 }
 
 /// Runs one implementation over the cases. `progress` is called after each answer.
+///
+/// ```
+/// use pdsave::conformance::{corpus::load_corpus, validate};
+/// let mut cases = load_corpus("corpus".as_ref()).unwrap();
+/// cases.retain(|c| c.id.contains("linear_state_dict"));
+/// let results = validate::run(&mut validate::Reference, &cases, |_, _| {});
+/// assert!(!results.is_empty());
+/// ```
 pub fn run(
     imp: &mut dyn Implementation,
     cases: &[Case],

@@ -80,6 +80,14 @@ pub fn with_file_value<R>(
 }
 
 /// `paddle.load(file)` on the bytes of one file.
+///
+/// ```
+/// use pdsave::paddle::{file::load_file_bytes, LoadOptions, Value};
+/// let bytes = std::fs::read("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams").unwrap();
+/// let opts = LoadOptions { return_numpy: true, ..Default::default() };
+/// let Value::Dict(items) = load_file_bytes(&bytes, opts).unwrap() else { panic!() };
+/// assert!(items.iter().all(|(_, v)| matches!(v, Value::NdArray(_))));
+/// ```
 pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, LoadError> {
     let g = match pickle::decode(data) {
         Ok(g) => return load_graph(&g, opts),

@@ -94,6 +94,14 @@ enum Form {
 }
 
 /// Opens what `paddle.load(path)` would read (L-PATH): a file, a prefix or a directory.
+///
+/// ```
+/// use pdsave::paddle::{path::open, Value};
+/// // A jit.save prefix: net.pdmodel + net.pdiparams + net.pdiparams.info.
+/// let opened = open("corpus/cases/y_p2_jit_save_prefix/net".as_ref()).unwrap();
+/// let Ok(Value::Dict(items)) = opened.load(Default::default()) else { panic!() };
+/// assert!(items.iter().any(|(k, _)| matches!(k, Value::Str(s) if s == "fc.weight")));
+/// ```
 pub fn open(path: &Path) -> Result<Opened, LoadError> {
     open_with(path, false)
 }

@@ -153,6 +153,19 @@ fn walk_check_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveErr
 }
 
 /// `paddle.save(obj, path, protocol=...)` in dynamic-graph mode.
+///
+/// ```
+/// use pdsave::paddle::{object::ObjGraph, save::{save, SaveOptions, Saved}};
+/// let obj = ObjGraph::from_json(&serde_json::json!({"t": "dict", "items": [
+///     [{"t": "str", "v": "w"}, {"t": "tensor", "kind": "parameter", "dtype": "float32",
+///      "shape": [2], "hex": "0000803f00000040", "name": "linear_0.w_0",
+///      "stop_gradient": false}]]})).unwrap();
+/// let Saved::Pickle(g) = save(&obj, &SaveOptions::default()).unwrap() else { panic!() };
+/// let bytes = pdsave::pickle::encode(&g, &pdsave::pickle::EncodeOptions::like(&g)).unwrap();
+/// // A state dict: the Tensor is saved as an ndarray plus the name table.
+/// let text = String::from_utf8_lossy(&bytes);
+/// assert!(text.contains("StructuredToParameterName@@") && text.contains("linear_0.w_0"));
+/// ```
 pub fn save<'s>(g: &'s ObjGraph, opts: &SaveOptions) -> Result<Saved<'s>, SaveError> {
     if matches!(g.get(g.root), Obj::Program) {
         return Ok(Saved::Program);

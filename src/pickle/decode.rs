@@ -36,7 +36,18 @@ impl Default for Limits {
     }
 }
 
-/// Decodes a pickle with the default [`Limits`].
+/// Decodes a pickle with the default [`Limits`]. Nothing is executed: a global outside the
+/// allowlist is an error naming it and its offset.
+///
+/// ```
+/// use pdsave::pickle::{decode, Node, PickleError};
+/// // pickle.dumps({'a': 1}, protocol=2)
+/// let g = decode(b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x01s.").unwrap();
+/// assert!(matches!(g.node(g.root), Node::Dict(items) if items.len() == 1));
+/// // The classic exploit is refused, with the global and where it is.
+/// let e = decode(b"cos\nsystem\n(S'echo pwned'\ntR.").unwrap_err();
+/// assert!(matches!(e, PickleError::ForbiddenGlobal { offset: 0, .. }));
+/// ```
 pub fn decode(data: &[u8]) -> Result<Graph<'_>, PickleError> {
     decode_with(data, &Limits::default())
 }

@@ -44,7 +44,15 @@ impl EncodeOptions {
     }
 }
 
-/// Encodes to a new buffer.
+/// Encodes to a new buffer, as CPython's C pickler would write the same objects.
+///
+/// ```
+/// use pdsave::pickle::{decode, encode, EncodeOptions};
+/// let bytes = std::fs::read("corpus/cases/y_p3_proto2_linear_state_dict/model.pdparams").unwrap();
+/// let g = decode(&bytes).unwrap();
+/// // Files Paddle wrote re-encode byte for byte.
+/// assert_eq!(encode(&g, &EncodeOptions::like(&g)).unwrap(), bytes);
+/// ```
 pub fn encode(g: &Graph, opts: &EncodeOptions) -> Result<Vec<u8>, PickleError> {
     let mut v = Vec::new();
     encode_to(g, opts, &mut v)?;

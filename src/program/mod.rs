@@ -202,6 +202,13 @@ pub fn encode_program_desc(program: &proto::ProgramDesc) -> Vec<u8> {
     program.encode_to_vec()
 }
 
+/// ```
+/// let b = std::fs::read("corpus/cases/y_p2_jit_save_prefix/net.pdmodel").unwrap();
+/// let s = pdsave::program::summarize_program(&b).unwrap();
+/// assert_eq!(s.feed_targets, vec!["x".to_string()]);
+/// assert!(s.op_counts.contains_key("conv2d"));
+/// ```
+///
 /// Summarizes a program, detecting the format: PIR JSON starts (after whitespace) with `{`,
 /// which cannot begin a `ProgramDesc` (0x7b would be field 15, wire type 3).
 pub fn summarize_program(bytes: &[u8]) -> Result<ProgramSummary, ProgramError> {
