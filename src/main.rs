@@ -362,62 +362,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn check(path: &PathBuf, json: bool) -> Result<ExitCode, String> {
-    use pdsave::paddle::classify::{classify_graph, workaround_text, Finding};
-    let data = read(path)?;
-    let findings: Vec<Finding> = match pickle::decode(&data) {
-        Ok(g) => classify_graph(&g),
-        Err(e) => match pdsave::paddle::file::python_class(&e) {
-            // Not a pickle: a tensor stream has no decoding ambiguity, but a combined
-            // .pdiparams holds unnamed records of which paddle.load(file) gives the first.
-            Some("UnpicklingError")
-                if pdsave::paddle::file::load_file_bytes(&data, LoadOptions::default()).is_ok() =>
-            {
-                match pdsave::tensor_stream::decode_combined(&data) {
-                    Ok(recs) if recs.len() > 1 => vec![Finding {
-                        rule: "L-FILE",
-                        path: "file".into(),
-                        message: format!(
-                            "a combined .pdiparams of {} unnamed records: names and order come from the program; paddle.load(file) gives only the first record",
-                            recs.len()
-                        ),
-                        workaround: Some("W-PREFIX"),
-                        visible: true,
-                    }],
-                    _ => vec![],
-                }
-            }
-            Some(_) => {
-                eprintln!("pdsave: {}: {e}", path.display());
-                return Ok(ExitCode::from(2));
-            }
-            None => vec![Finding {
-                rule: "P-ALLOW",
-                path: format!("byte {}", e.offset().unwrap_or(0)),
-                message: format!("unsafe or unsupported pickle: {e}"),
-                workaround: None,
-                visible: true,
-            }],
-        },
-    };
+fn check(path: &std::path::Path, json: bool) -> Result<ExitCode, String> {
+    // Safety (every global) and non-unique decodings: the whole of it is pdsave::check.
+    let r = pdsave::check::check(path);
     if json {
-        let out = serde_json::json!({"path": path.display().to_string(), "findings": findings});
-        outln!("{out}");
-    } else if findings.is_empty() {
-        outln!("{}: no findings", path.display());
+        outln!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
     } else {
-        for f in &findings {
-            outln!("{} {}: {}", f.rule, f.path, f.message);
-            if let Some(w) = f.workaround {
-                outln!("    workaround {w}: {}", workaround_text(w));
-            }
-        }
+        out!("{}", pdsave::check::render(&r));
     }
-    Ok(if findings.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if let Some(e) = &r.error {
+        eprintln!("pdsave: {}: {e}", path.display());
+    }
+    Ok(ExitCode::from(r.exit_code))
 }
 
 #[allow(clippy::too_many_arguments)]

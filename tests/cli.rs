@@ -59,7 +59,7 @@ fn check_exit_codes() {
     assert_eq!(c, 1);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["findings"][0]["rule"], "L-FILE");
-    assert_eq!(pdsave(&["check", "/nonexistent"]).0, 1);
+    assert_eq!(pdsave(&["check", "/nonexistent"]).0, 2);
 }
 
 #[test]
