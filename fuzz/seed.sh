@@ -54,6 +54,16 @@ for dir in "$cases"/*/; do
         n=$((n + 1))
     done < <(find "$dir" -type f -print0 | sort -z)
 done
+# convert: the pickle seeds, and (when a release pdsave is built) their .safetensors.
+mkdir -p "$out/convert"
+for f in "$out"/pickle_decode/y_p3_proto4_*; do
+    [ -f "$f" ] || continue
+    cp "$f" "$out/convert/"
+    pdsave="$fuzz_dir/../target/release/pdsave"
+    if [ -x "$pdsave" ]; then
+        "$pdsave" convert "$f" "$out/convert/$(basename "$f").safetensors" >/dev/null 2>&1 || true
+    fi
+done
 for t in "$out"/*/; do
     echo "seed: $(basename "$t"): $(find "$t" -type f | wc -l) files"
 done

@@ -863,3 +863,46 @@ fn cli_refusal_exit_code_and_json_report() {
         assert_eq!(t["shape"], v["shape"]);
     }
 }
+
+/// Found by the `convert` fuzz target: a tampered skeleton that keys a dict by a dict.
+/// convert wrote a pickle no unpickler can read; it must refuse instead.
+#[test]
+fn fuzz_skeleton_with_an_unhashable_key_is_refused() {
+    let input = root().join("tests/data/convert_fuzz_unhashable_key.safetensors");
+    let out = tmp("fuzz_unhashable.pdparams");
+    let _ = std::fs::remove_file(&out);
+    match run(&input, &out) {
+        Err(ConvertError::Skeleton { reason, .. }) => {
+            assert!(reason.contains("not hashable"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!out.exists(), "no partial output");
+}
+
+/// Found by the `convert` fuzz target: a pickle whose PROTO says 0. Its skeleton recorded
+/// protocol 0, which the way back refuses; it records what `reencode` writes (2-4).
+#[test]
+fn fuzz_protocol0_pickle_round_trips_as_reencode_writes_it() {
+    let input = root().join("tests/data/convert_fuzz_proto0.pdparams");
+    let data = std::fs::read(&input).unwrap();
+    let g = pdsave::pickle::decode(&data).unwrap();
+    let want = pdsave::pickle::encode(&g, &pdsave::pickle::EncodeOptions::like(&g)).unwrap();
+    let (st, back) = (tmp("fuzz_proto0.safetensors"), tmp("fuzz_proto0.pdparams"));
+    run(&input, &st).unwrap();
+    run(&st, &back).unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), want);
+}
+
+/// Found by the `convert` fuzz target: a tampered skeleton that rebuilds a tensor tuple
+/// the decoder refuses. What convert writes from a skeleton is decoded before it is put in
+/// place; this one is refused and leaves no output.
+#[test]
+fn fuzz_skeleton_rebuilding_an_undecodable_pickle_is_refused() {
+    let input = root().join("tests/data/convert_fuzz_bad_tensor_tuple.safetensors");
+    let out = tmp("fuzz_bad_tuple.pdparams");
+    let _ = std::fs::remove_file(&out);
+    let e = run(&input, &out).unwrap_err();
+    assert!(e.to_string().contains("does not decode"), "{e}");
+    assert!(!out.exists());
+}

@@ -281,6 +281,16 @@ pub(crate) fn write_atomically(
     output: &Path,
     f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
 ) -> Result<(), ConvertError> {
+    write_checked(output, f, |_| Ok(()))
+}
+
+/// [`write_atomically`], with `check` run on the complete temporary file before it is
+/// renamed into place: a file `check` refuses is removed and never appears at `output`.
+pub(crate) fn write_checked(
+    output: &Path,
+    f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
+    check: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), ConvertError> {
     let werr = |reason: String| ConvertError::Write {
         path: output.to_path_buf(),
         reason,
@@ -293,6 +303,7 @@ pub(crate) fn write_atomically(
         w.flush().map_err(|e| e.to_string())
     });
     drop(w);
+    let r = r.and_then(|_| check(&tmp));
     if let Err(e) = r {
         let _ = std::fs::remove_file(&tmp);
         return Err(werr(e));

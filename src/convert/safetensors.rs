@@ -307,9 +307,19 @@ fn from_skeleton(
         ));
     }
     let eo = EncodeOptions::like(&g);
-    super::write_atomically(output, |w| {
-        pickle::encode_to(&g, &eo, w).map_err(|e| e.to_string())
-    })?;
+    // A skeleton is untrusted input: what it rebuilds must be a pickle pdsave (and so
+    // Python) reads back. The check decodes the written file (fuzz-found: tampered
+    // skeletons gave unhashable keys, tensor tuples without a str name).
+    super::write_checked(
+        output,
+        |w| pickle::encode_to(&g, &eo, w).map_err(|e| e.to_string()),
+        |tmp| {
+            let m = crate::mapped::Mapped::open(tmp).map_err(|e| e.to_string())?;
+            pickle::decode(&m)
+                .map(|_| ())
+                .map_err(|e| format!("the skeleton rebuilds a pickle that does not decode: {e}"))
+        },
+    )?;
     report.exact = Some(true);
     Ok(())
 }

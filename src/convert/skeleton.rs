@@ -641,7 +641,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
         .collect();
     let skeleton = json!({
         "pdsave_skeleton": VERSION,
-        "protocol": g.protocol,
+        "protocol": crate::pickle::EncodeOptions::like(g).protocol, // as reencode writes it (2-4)
         "flavour": g.flavour.map(flavour_label),
         "framed": g.framed,
         "short_strings_distinct": g.short_strings_distinct,
@@ -929,5 +929,63 @@ pub fn rebuild<'a>(
             return Err(format!("node {i}: refers to a node of the wrong kind"));
         }
     }
+    // Dict keys and set items must be hashable, as Python requires when it unpickles
+    // (found by the `convert` fuzz target: a tampered skeleton keyed a dict by a dict).
+    let mut memo: HashMap<NodeId, bool> = HashMap::new();
+    for (i, n) in g.nodes.iter().enumerate() {
+        let keys: Vec<NodeId> = match n {
+            Node::Dict(p) | Node::OrderedDict(p) => p.iter().map(|&(k, _)| k).collect(),
+            Node::Set(v) | Node::FrozenSet(v) => v.clone(),
+            _ => continue,
+        };
+        for k in keys {
+            if !hashable(&g, k, &mut memo) {
+                return Err(format!(
+                    "node {i}: a key or set item (node {k}) is not hashable"
+                ));
+            }
+        }
+    }
     Ok(g)
+}
+
+/// Whether Python can hash the object: no list, dict, set, bytearray or ndarray inside
+/// (tuples are hashable when their items are). Iterative, with a memo: no recursion.
+fn hashable(g: &Graph, id: NodeId, memo: &mut HashMap<NodeId, bool>) -> bool {
+    let mut stack = vec![id];
+    let mut seen: HashSet<NodeId> = HashSet::new();
+    while let Some(x) = stack.pop() {
+        if let Some(&h) = memo.get(&x) {
+            if !h {
+                memo.insert(id, false);
+                return false;
+            }
+            continue;
+        }
+        if !seen.insert(x) {
+            continue;
+        }
+        match g.nodes.get(x as usize) {
+            Some(Node::Tuple(v)) => stack.extend(v.iter().copied()),
+            Some(
+                Node::None
+                | Node::Bool(_)
+                | Node::Int(_)
+                | Node::Float(_)
+                | Node::Complex(..)
+                | Node::Str(_)
+                | Node::Bytes(_)
+                | Node::FrozenSet(_)
+                | Node::NpScalar(_)
+                | Node::Dtype(_)
+                | Node::Global(_),
+            ) => {}
+            _ => {
+                memo.insert(id, false);
+                return false;
+            }
+        }
+    }
+    memo.insert(id, true);
+    true
 }
