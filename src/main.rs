@@ -347,7 +347,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             output,
             protocol,
         } => {
-            let data = pdsave::mapped::Mapped::open_whole(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let data = pdsave::mapped::Mapped::open_whole(&file)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
             let g = pickle::decode(&data).map_err(|e| format!("{}: {e}", file.display()))?;
             let mut opts = EncodeOptions::like(&g);
             if let Some(p) = protocol {
@@ -416,9 +417,9 @@ fn validate(
         } else {
             indicatif::ProgressBar::hidden()
         };
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} cases eta {eta}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} cases eta {eta}",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_prefix(name.to_string());

@@ -74,14 +74,9 @@ mod tests {
     fn results_keep_input_order_and_progress_counts_every_byte() {
         let sizes: Vec<usize> = vec![3 << 20, 10, 1 << 20, 0, 5 << 20, 7];
         let total = std::sync::atomic::AtomicU64::new(0);
-        let out = map_by_size(
-            &sizes,
-            |&s| s,
-            |&s| s * 2,
-            &|b| {
-                total.fetch_add(b, Ordering::Relaxed);
-            },
-        );
+        let out = map_by_size(&sizes, |&s| s, |&s| s * 2, &|b| {
+            total.fetch_add(b, Ordering::Relaxed);
+        });
         assert_eq!(out, sizes.iter().map(|s| s * 2).collect::<Vec<_>>());
         assert_eq!(total.into_inner(), sizes.iter().sum::<usize>() as u64);
     }

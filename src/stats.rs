@@ -21,7 +21,9 @@ impl Serialize for Num {
                 _ => s.serialize_str(&v.to_string()),
             },
             Num::Float(v) if v.is_nan() => s.serialize_str("nan"),
-            Num::Float(v) if v.is_infinite() => s.serialize_str(if v > 0.0 { "inf" } else { "-inf" }),
+            Num::Float(v) if v.is_infinite() => {
+                s.serialize_str(if v > 0.0 { "inf" } else { "-inf" })
+            }
             Num::Float(v) => s.serialize_f64(v),
         }
     }
@@ -197,7 +199,9 @@ pub fn stats(dtype: &str, le: &[u8]) -> Option<Stats> {
     }
     Some(match dtype {
         "float32" => f32_stats(le),
-        "float64" => floats(le, 8, |e| f64::from_le_bytes(e.try_into().unwrap_or_default())),
+        "float64" => floats(le, 8, |e| {
+            f64::from_le_bytes(e.try_into().unwrap_or_default())
+        }),
         "float16" => floats(le, 2, |e| half::f16::from_le_bytes([e[0], e[1]]).to_f64()),
         "bfloat16" => floats(le, 2, |e| half::bf16::from_le_bytes([e[0], e[1]]).to_f64()),
         "bool" => ints(le, 1, |e| (e[0] != 0) as i128),
@@ -228,12 +232,19 @@ mod tests {
         v[5000] = f32::NAN;
         v[7] = f32::INFINITY;
         let s = stats("float32", &f32s(&v)).unwrap();
-        let finite: Vec<f64> = v.iter().filter(|x| !x.is_nan()).map(|&x| x as f64).collect();
+        let finite: Vec<f64> = v
+            .iter()
+            .filter(|x| !x.is_nan())
+            .map(|&x| x as f64)
+            .collect();
         assert_eq!(s.nan, 1);
         assert_eq!(s.inf, 1);
         assert_eq!(s.max, Some(Num::Float(f64::INFINITY)));
         assert_eq!(s.min, Some(Num::Float(-40.0)));
-        assert_eq!(s.mean, Some(finite.iter().sum::<f64>() / finite.len() as f64));
+        assert_eq!(
+            s.mean,
+            Some(finite.iter().sum::<f64>() / finite.len() as f64)
+        );
         let no_special: Vec<f32> = (0..4096 * 2).map(|i| (i % 13) as f32 * 0.5).collect();
         let s = stats("float32", &f32s(&no_special)).unwrap();
         let slow = floats(&f32s(&no_special), 4, |e| {
@@ -254,7 +265,10 @@ mod tests {
         assert_eq!(s.max, Some(Num::Int(i64::MAX as i128)));
         // bfloat16 1.0 is 0x3f80, -2.0 is 0xc000.
         let s = stats("bfloat16", &[0x80, 0x3f, 0x00, 0xc0]).unwrap();
-        assert_eq!((s.min, s.max), (Some(Num::Float(-2.0)), Some(Num::Float(1.0))));
+        assert_eq!(
+            (s.min, s.max),
+            (Some(Num::Float(-2.0)), Some(Num::Float(1.0)))
+        );
         assert_eq!(stats("complex64", &[0; 8]), None);
         assert_eq!(stats("float32", &[]), None);
         let all_nan = stats("float64", &f64::NAN.to_le_bytes()).unwrap();

@@ -105,9 +105,15 @@ fn stats_follow_the_spec_nan_ignored_inf_counted_bf16_read_as_bfloat16() {
         .iter()
         .flat_map(|x| x.to_le_bytes())
         .collect();
-    let i: Vec<u8> = [7i64, -3, 12].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let i: Vec<u8> = [7i64, -3, 12]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
     // bfloat16 bit patterns of 1.0 (0x3f80) and -0.5 (0xbf00).
-    let bf: Vec<u8> = [0x3f80u16, 0xbf00].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let bf: Vec<u8> = [0x3f80u16, 0xbf00]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
     let t = |name: &str, dtype: &str, shape: usize, data: &[u8]| {
         serde_json::json!([{"t": "str", "v": name},
             {"t": "tensor", "kind": "parameter", "dtype": dtype, "shape": [shape],
@@ -116,12 +122,8 @@ fn stats_follow_the_spec_nan_ignored_inf_counted_bf16_read_as_bfloat16() {
     let obj = serde_json::json!({"t": "dict", "items": [
         t("f", "float32", 5, &f), t("i", "int64", 3, &i), t("b", "bfloat16", 2, &bf)]});
     let path = saved(obj, "stats.pdparams");
-    let r = pdsave::inspect::inspect_with(
-        &path,
-        pdsave::inspect::Options { stats: true },
-        &|_| {},
-    )
-    .unwrap();
+    let r = pdsave::inspect::inspect_with(&path, pdsave::inspect::Options { stats: true }, &|_| {})
+        .unwrap();
     let by = |p: &str| r.variables.iter().find(|v| v.path == p).unwrap();
     let sf = by("obj[\"f\"]").stats.unwrap();
     assert_eq!(sf.min, Some(Num::Float(f64::NEG_INFINITY)));
@@ -134,7 +136,10 @@ fn stats_follow_the_spec_nan_ignored_inf_counted_bf16_read_as_bfloat16() {
     let b = by("obj[\"b\"]");
     assert_eq!((b.dtype.as_str(), b.loads_as), ("uint16", Some("bfloat16")));
     let sb = b.stats.unwrap();
-    assert_eq!((sb.min, sb.max), (Some(Num::Float(-0.5)), Some(Num::Float(1.0))));
+    assert_eq!(
+        (sb.min, sb.max),
+        (Some(Num::Float(-0.5)), Some(Num::Float(1.0)))
+    );
     assert_eq!(b.name.as_deref(), Some("p_b"));
     // Without --stats nothing is read beyond the structure.
     let plain = pdsave::inspect::inspect(&path).unwrap();
@@ -150,9 +155,8 @@ fn state_dict_with_stats() {
         &|_| {},
     )
     .unwrap();
-    insta::assert_snapshot!(
-        pdsave::inspect::render(&r, false).replace(&corpus("").display().to_string(), "corpus/cases/")
-    );
+    insta::assert_snapshot!(pdsave::inspect::render(&r, false)
+        .replace(&corpus("").display().to_string(), "corpus/cases/"));
 }
 
 #[test]
@@ -205,7 +209,10 @@ fn cli_colours_only_on_a_terminal_and_json_is_structured() {
         for k in ["min", "max", "mean", "nan", "inf"] {
             assert!(v["stats"].get(k).is_some(), "{k} in {v}");
         }
-        let (mn, mx) = (v["stats"]["min"].as_f64().unwrap(), v["stats"]["max"].as_f64().unwrap());
+        let (mn, mx) = (
+            v["stats"]["min"].as_f64().unwrap(),
+            v["stats"]["max"].as_f64().unwrap(),
+        );
         assert!(mn <= mx);
         assert!(v["name"].as_str().unwrap().starts_with("linear_"));
     }
