@@ -276,7 +276,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             // A file, a prefix or a directory (L-PATH), mapped; arrays borrow from the maps.
             let opened = pdsave::paddle::path::open_whole(&path);
             let view = |r: &Result<pdsave::paddle::Value, pdsave::paddle::LoadError>| {
-                if let Err(e) = r {
+                // A Python exception is a view (printed below); say what raised it. Refused
+                // input has no view and is reported once, as the command's error.
+                if let Err(e @ pdsave::paddle::LoadError::Python { .. }) = r {
                     eprintln!("pdsave: {}: {e}", path.display());
                 }
                 let bar = match r {
