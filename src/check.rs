@@ -272,16 +272,7 @@ fn other_format(data: &[u8], alone: bool) -> Option<(&'static str, Vec<Finding>)
             // A combined .pdiparams holds unnamed records of which paddle.load(file) gives
             // the first; through the prefix, the program names them.
             Ok(recs) if recs.len() > 1 => {
-                let f = Finding {
-                    rule: "L-FILE",
-                    path: "file".into(),
-                    message: format!(
-                        "a combined .pdiparams of {} unnamed records: names and order come from the program; paddle.load(file) gives only the first record",
-                        recs.len()
-                    ),
-                    workaround: Some("W-PREFIX"),
-                    visible: true,
-                };
+                let f = crate::paddle::classify::combined_params_finding(recs.len());
                 ("combined params", if alone { vec![f] } else { vec![] })
             }
             _ => ("tensor stream", vec![]),
@@ -418,11 +409,7 @@ pub fn check(path: &Path) -> Report {
             Err(e) => report(path, vec![], failed(format!("cannot read: {e}"))),
         };
     }
-    let with = |ext: &str| -> PathBuf {
-        let mut s = path.as_os_str().to_owned();
-        s.push(ext);
-        PathBuf::from(s)
-    };
+    let with = |ext: &str| crate::paddle::path::with_suffix(path, ext);
     let model = [with(".pdmodel"), with(".json")]
         .into_iter()
         .find(|p| p.is_file());

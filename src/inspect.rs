@@ -387,16 +387,8 @@ pub fn inspect_with(
                 "save_combine (names are in the program)",
             );
             if recs.len() > 1 {
-                r.warnings.push(Finding {
-                    rule: "L-FILE",
-                    path: "file".into(),
-                    message: format!(
-                        "a combined .pdiparams of {} unnamed records: names and order come from the program; paddle.load(file) gives only the first record",
-                        recs.len()
-                    ),
-                    workaround: Some("W-PREFIX"),
-                    visible: true,
-                });
+                r.warnings
+                    .push(crate::paddle::classify::combined_params_finding(recs.len()));
             }
             let found = recs
                 .iter()
@@ -415,11 +407,7 @@ pub fn inspect_with(
             path.display()
         ));
     }
-    let with = |ext: &str| -> PathBuf {
-        let mut s = path.as_os_str().to_owned();
-        s.push(ext);
-        PathBuf::from(s)
-    };
+    let with = |ext: &str| crate::paddle::path::with_suffix(path, ext);
     let (model, params, info, format, writer) = if let Some(m) = [with(".pdmodel"), with(".json")]
         .into_iter()
         .find(|p| p.is_file())

@@ -165,15 +165,31 @@ pub fn to_little_endian(dtype: DType, order: u8, data: &[u8]) -> std::borrow::Co
     std::borrow::Cow::Owned(v)
 }
 
-/// Reorders Fortran-ordered element bytes into C order.
+/// Reorders Fortran-ordered element bytes into C order (zeros when `data` is short).
 pub fn fortran_to_c(shape: &[u64], itemsize: usize, data: &[u8]) -> Vec<u8> {
     let n: usize = shape.iter().map(|&d| d as usize).product();
-    let mut out = vec![0u8; n * itemsize];
     if n == 0 || data.len() < n * itemsize {
-        return out;
+        return vec![0u8; n * itemsize];
     }
+    reorder(shape, itemsize, data, true)
+}
+
+/// Reorders C-ordered element bytes into Fortran order (`data` as is when its length does
+/// not match the shape).
+pub fn c_to_fortran(shape: &[u64], itemsize: usize, data: &[u8]) -> Vec<u8> {
+    let n: usize = shape.iter().map(|&d| d as usize).product();
+    if n == 0 || data.len() != n * itemsize {
+        return data.to_vec();
+    }
+    reorder(shape, itemsize, data, false)
+}
+
+/// Walks the elements in C order (last axis fastest) and moves each between its C and its
+/// Fortran position (first axis fastest); `to_c`: from Fortran order to C order.
+fn reorder(shape: &[u64], itemsize: usize, data: &[u8], to_c: bool) -> Vec<u8> {
+    let n: usize = shape.iter().map(|&d| d as usize).product();
+    let mut out = vec![0u8; n * itemsize];
     let nd = shape.len();
-    // Fortran strides (in elements): first axis fastest.
     let mut fstride = vec![1usize; nd];
     for i in 1..nd {
         fstride[i] = fstride[i - 1] * shape[i - 1] as usize;
@@ -181,9 +197,9 @@ pub fn fortran_to_c(shape: &[u64], itemsize: usize, data: &[u8]) -> Vec<u8> {
     let mut idx = vec![0usize; nd];
     for c in 0..n {
         let f: usize = idx.iter().zip(&fstride).map(|(a, b)| a * b).sum();
-        out[c * itemsize..(c + 1) * itemsize]
-            .copy_from_slice(&data[f * itemsize..(f + 1) * itemsize]);
-        // advance C-order index (last axis fastest)
+        let (from, to) = if to_c { (f, c) } else { (c, f) };
+        out[to * itemsize..(to + 1) * itemsize]
+            .copy_from_slice(&data[from * itemsize..(from + 1) * itemsize]);
         for ax in (0..nd).rev() {
             idx[ax] += 1;
             if idx[ax] < shape[ax] as usize {

@@ -270,11 +270,7 @@ fn ext(p: &Path) -> String {
 }
 
 /// `p` with `suffix` appended to its file name.
-pub(crate) fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
+pub(crate) use crate::paddle::path::with_suffix;
 
 /// Creates `output` through a sibling temporary file renamed into place when complete.
 pub(crate) fn write_atomically(

@@ -47,18 +47,6 @@ impl Extracted<'_> {
     }
 }
 
-fn children(n: &Node) -> Vec<NodeId> {
-    match n {
-        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.clone(),
-        Node::Dict(p) | Node::OrderedDict(p) => p.iter().flat_map(|&(k, v)| [k, v]).collect(),
-        Node::NdArray(a) => vec![a.dtype],
-        Node::NpScalar(s) => vec![s.dtype],
-        Node::DynTensor { name, array } => vec![*name, *array],
-        Node::StaticTensor { array } => vec![*array],
-        _ => vec![],
-    }
-}
-
 fn items<'x>(g: &'x Graph, id: NodeId) -> Option<&'x [(NodeId, NodeId)]> {
     match g.node(id) {
         Node::Dict(p) | Node::OrderedDict(p) => Some(p),
@@ -303,7 +291,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
             continue;
         }
         *r = true;
-        stack.extend(children(g.node(id)));
+        stack.extend(g.children(id));
     }
     let mut remap: HashMap<NodeId, usize> = HashMap::new();
     for (i, _) in reach.iter().enumerate().filter(|(_, r)| **r) {
@@ -315,7 +303,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
     // Nodes from which an array is reachable (for the non-tensor entries).
     let mut parents: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
     for (i, _) in reach.iter().enumerate().filter(|(_, r)| **r) {
-        for c in children(g.node(i as NodeId)) {
+        for c in g.children(i as NodeId) {
             parents.entry(c).or_default().push(i as NodeId);
         }
     }
@@ -665,33 +653,7 @@ pub struct Stored<'a> {
     pub data: &'a [u8],
 }
 
-/// Reorders C-ordered element bytes into Fortran order (inverse of `numpy::fortran_to_c`).
-pub fn c_to_fortran(shape: &[u64], itemsize: usize, data: &[u8]) -> Vec<u8> {
-    let n: usize = shape.iter().map(|&d| d as usize).product();
-    let mut out = vec![0u8; data.len()];
-    if n == 0 || data.len() != n * itemsize {
-        return data.to_vec();
-    }
-    let nd = shape.len();
-    let mut fstride = vec![1usize; nd];
-    for i in 1..nd {
-        fstride[i] = fstride[i - 1] * shape[i - 1] as usize;
-    }
-    let mut idx = vec![0usize; nd];
-    for c in 0..n {
-        let f: usize = idx.iter().zip(&fstride).map(|(a, b)| a * b).sum();
-        out[f * itemsize..(f + 1) * itemsize]
-            .copy_from_slice(&data[c * itemsize..(c + 1) * itemsize]);
-        for ax in (0..nd).rev() {
-            idx[ax] += 1;
-            if idx[ax] < shape[ax] as usize {
-                break;
-            }
-            idx[ax] = 0;
-        }
-    }
-    out
-}
+pub use crate::numpy::c_to_fortran;
 
 fn swap(dtype: DType, data: &[u8]) -> Vec<u8> {
     let mut v = data.to_vec();

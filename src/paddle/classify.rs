@@ -407,6 +407,19 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
     out
 }
 
+/// L-FILE on a combined `.pdiparams` of `records` unnamed records read as one file.
+pub fn combined_params_finding(records: usize) -> Finding {
+    Finding {
+        rule: "L-FILE",
+        path: "file".into(),
+        message: format!(
+            "a combined .pdiparams of {records} unnamed records: names and order come from the program; paddle.load(file) gives only the first record"
+        ),
+        workaround: Some("W-PREFIX"),
+        visible: true,
+    }
+}
+
 /// What a workaround asks the user to do.
 pub fn workaround_text(id: &str) -> &'static str {
     match id {

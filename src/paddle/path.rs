@@ -69,6 +69,13 @@ fn model_error(e: program::ModelError) -> LoadError {
     py("ValueError", e.to_string())
 }
 
+/// `path` with `suffix` appended to its last component (`dir/model` → `dir/model.pdiparams`).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
 /// The files behind a path, memory-mapped before anything is decoded, so that the loaded
 /// value borrows its array payloads from them (no copy of tensor data).
 pub struct Opened {
@@ -118,11 +125,7 @@ fn open_with(path: &Path, whole: bool) -> Result<Opened, LoadError> {
             form: Form::File(read(path, whole)?),
         });
     }
-    let with = |ext: &str| -> PathBuf {
-        let mut s = path.as_os_str().to_owned();
-        s.push(ext);
-        PathBuf::from(s)
-    };
+    let with = |ext: &str| crate::paddle::path::with_suffix(path, ext);
     // `_build_load_path_and_config`: `.pdmodel`, or (pdsave's extension to PIR) `.json`.
     let model = [with(".pdmodel"), with(".json")]
         .into_iter()

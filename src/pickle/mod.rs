@@ -224,6 +224,20 @@ pub enum Pending {
 }
 
 impl Node<'_> {
+    /// The nodes this one holds: container items (dict keys and values in turn), an
+    /// array's or scalar's dtype, a tensor's name and array.
+    pub fn children(&self) -> Vec<NodeId> {
+        match self {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.clone(),
+            Node::Dict(v) | Node::OrderedDict(v) => v.iter().flat_map(|&(k, x)| [k, x]).collect(),
+            Node::NdArray(a) => vec![a.dtype],
+            Node::NpScalar(s) => vec![s.dtype],
+            Node::DynTensor { name, array } => vec![*name, *array],
+            Node::StaticTensor { array } => vec![*array],
+            _ => vec![],
+        }
+    }
+
     /// Python type name, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -290,17 +304,9 @@ impl<'a> Graph<'a> {
         (self.nodes.len() - 1) as NodeId
     }
     /// The dtype node of an ndarray or scalar.
-    /// The child nodes of a node (container items, an array's dtype, a tensor's parts).
+    /// The child nodes of a node ([`Node::children`]).
     pub fn children(&self, id: NodeId) -> Vec<NodeId> {
-        match self.node(id) {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.clone(),
-            Node::Dict(v) | Node::OrderedDict(v) => v.iter().flat_map(|&(k, x)| [k, x]).collect(),
-            Node::NdArray(a) => vec![a.dtype],
-            Node::NpScalar(s) => vec![s.dtype],
-            Node::DynTensor { name, array } => vec![*name, *array],
-            Node::StaticTensor { array } => vec![*array],
-            _ => vec![],
-        }
+        self.node(id).children()
     }
 
     /// Which nodes the root reaches (iteratively: no recursion on deep graphs).
