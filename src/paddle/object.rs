@@ -198,34 +198,20 @@ impl ObjGraph {
         emitted[id] = true;
         let mut sub = |x: ObjId| self.node_json(x, count, emitted, depth + 1);
         let mut j = match self.get(id) {
-            Obj::None => json!({"t": "none"}),
-            Obj::Bool(b) => json!({"t": "bool", "v": b}),
-            Obj::Int(i) => json!({"t": "int", "v": i.to_string()}),
-            Obj::Float(f) => json!({"t": "float", "v": float_json(*f)}),
-            Obj::Complex(r, i) => {
-                json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)})
-            }
-            Obj::Str(s) => json!({"t": "str", "v": s}),
-            Obj::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
-            Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
-            Obj::List(v) => {
-                json!({"t": "list", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::Tuple(v) => {
-                json!({"t": "tuple", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::Set(v) => {
-                json!({"t": "set", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::FrozenSet(v) => {
-                json!({"t": "frozenset", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::Dict(p) => {
-                json!({"t": "dict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
-            }
-            Obj::OrderedDict(p) => {
-                json!({"t": "odict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
-            }
+            o @ (Obj::None
+            | Obj::Bool(_)
+            | Obj::Int(_)
+            | Obj::Float(_)
+            | Obj::Complex(..)
+            | Obj::Str(_)
+            | Obj::Bytes(_)
+            | Obj::ByteArray(_)
+            | Obj::List(_)
+            | Obj::Tuple(_)
+            | Obj::Set(_)
+            | Obj::FrozenSet(_)
+            | Obj::Dict(_)
+            | Obj::OrderedDict(_)) => plain_json(o, &mut sub),
             Obj::NdArray(a) => json!({
                 "t": "ndarray", "dtype": a.dtype.name(), "shape": a.shape,
                 "order": if a.fortran { "F" } else { "C" },
@@ -453,37 +439,23 @@ impl ObjGraph {
         if depth > 2000 {
             return json!({"t": "none"});
         }
-        let sub = |x: ObjId| self.ideal_node(x, numpy, depth + 1);
+        let mut sub = |x: ObjId| self.ideal_node(x, numpy, depth + 1);
         let arr = |dtype: DType, shape: &[u64], le_c: &[u8]| json!({"t": "ndarray", "dtype": dtype.name(), "shape": shape, "sha256": crate::view::sha256_hex(le_c)});
         match self.get(id) {
-            Obj::None => json!({"t": "none"}),
-            Obj::Bool(b) => json!({"t": "bool", "v": b}),
-            Obj::Int(i) => json!({"t": "int", "v": i.to_string()}),
-            Obj::Float(f) => json!({"t": "float", "v": float_json(*f)}),
-            Obj::Complex(r, i) => {
-                json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)})
-            }
-            Obj::Str(s) => json!({"t": "str", "v": s}),
-            Obj::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
-            Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
-            Obj::List(v) => {
-                json!({"t": "list", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::Tuple(v) => {
-                json!({"t": "tuple", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::Set(v) => {
-                json!({"t": "set", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::FrozenSet(v) => {
-                json!({"t": "frozenset", "items": v.iter().map(|&x| sub(x)).collect::<Vec<_>>()})
-            }
-            Obj::Dict(p) => {
-                json!({"t": "dict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
-            }
-            Obj::OrderedDict(p) => {
-                json!({"t": "odict", "items": p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect::<Vec<_>>()})
-            }
+            o @ (Obj::None
+            | Obj::Bool(_)
+            | Obj::Int(_)
+            | Obj::Float(_)
+            | Obj::Complex(..)
+            | Obj::Str(_)
+            | Obj::Bytes(_)
+            | Obj::ByteArray(_)
+            | Obj::List(_)
+            | Obj::Tuple(_)
+            | Obj::Set(_)
+            | Obj::FrozenSet(_)
+            | Obj::Dict(_)
+            | Obj::OrderedDict(_)) => plain_json(o, &mut sub),
             Obj::NdArray(a) => {
                 let v = crate::paddle::value::ArrayView {
                     dtype: a.dtype,
@@ -512,5 +484,32 @@ impl ObjGraph {
             Obj::Layer => json!({"t": "layer"}),
             Obj::Program => json!({"t": "program"}),
         }
+    }
+}
+
+/// The JSON node of a Python value or container (the same in the object JSON and in the
+/// view); `sub` gives its items' nodes.
+fn plain_json(o: &Obj, sub: &mut dyn FnMut(ObjId) -> J) -> J {
+    let items = |v: &[ObjId], sub: &mut dyn FnMut(ObjId) -> J| -> Vec<J> {
+        v.iter().map(|&x| sub(x)).collect()
+    };
+    let pairs = |p: &[(ObjId, ObjId)], sub: &mut dyn FnMut(ObjId) -> J| -> Vec<J> {
+        p.iter().map(|&(k, v)| json!([sub(k), sub(v)])).collect()
+    };
+    match o {
+        Obj::Bool(b) => json!({"t": "bool", "v": b}),
+        Obj::Int(i) => json!({"t": "int", "v": i.to_string()}),
+        Obj::Float(f) => json!({"t": "float", "v": float_json(*f)}),
+        Obj::Complex(r, i) => json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)}),
+        Obj::Str(s) => json!({"t": "str", "v": s}),
+        Obj::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
+        Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
+        Obj::List(v) => json!({"t": "list", "items": items(v, sub)}),
+        Obj::Tuple(v) => json!({"t": "tuple", "items": items(v, sub)}),
+        Obj::Set(v) => json!({"t": "set", "items": items(v, sub)}),
+        Obj::FrozenSet(v) => json!({"t": "frozenset", "items": items(v, sub)}),
+        Obj::Dict(p) => json!({"t": "dict", "items": pairs(p, sub)}),
+        Obj::OrderedDict(p) => json!({"t": "odict", "items": pairs(p, sub)}),
+        _ => json!({"t": "none"}),
     }
 }
