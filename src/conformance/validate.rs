@@ -95,13 +95,17 @@ impl Implementation for Reference {
         "pdsave"
     }
     fn ask(&mut self, case: &Case, opts: LoadOptions) -> Answer {
-        let r = crate::paddle::path::load_path(&case.entry, opts);
-        match &r {
-            Ok(_) | Err(crate::paddle::LoadError::Python { .. }) => match crate::view::view(&r) {
+        // Mapped and borrowed, as `pdsave view` reads (no copy of array payloads).
+        let answer = |r: &Result<crate::paddle::Value, crate::paddle::LoadError>| match r {
+            Ok(_) | Err(crate::paddle::LoadError::Python { .. }) => match crate::view::view(r) {
                 Ok(v) => Answer::View(v),
                 Err(e) => Answer::Rejected(e.to_string()),
             },
             Err(e) => Answer::Rejected(e.to_string()),
+        };
+        match crate::paddle::path::open(&case.entry) {
+            Ok(o) => o.with_value(opts, answer),
+            Err(e) => answer(&Err(e)),
         }
     }
 }
