@@ -12,7 +12,7 @@ for t in $(cargo fuzz list); do
         (cd "fuzz/corpus/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
     fi
     case $t in
-        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff)
+        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert)
             cp fuzz/pickle.dict "$OUT/$t.dict" ;;
     esac
     # The same bounds as fuzz/smoke.sh (timeouts: ClusterFuzzLite's own default, 25 s).
