@@ -402,6 +402,21 @@ pub fn check_bytes(path: &Path, data: &[u8]) -> Report {
 
 /// `pdsave check PATH`: a file, a prefix or a directory. Never fails: an unreadable path is
 /// a report with `exit: error`.
+///
+/// ```
+/// // A pickle that hides os.system behind the memo: named, with its offset, not Paddle's.
+/// let r = pdsave::check::check("corpus/cases/n_memo_hidden_global/input.bin".as_ref());
+/// let g = &r.globals[0];
+/// assert_eq!((g.module.as_deref(), g.name.as_deref()), (Some("os"), Some("system")));
+/// assert!(!g.paddle_own);
+/// assert_eq!(r.exit_code, 1);
+/// // A state dict Paddle wrote: only Paddle's and numpy's own globals, nothing to report.
+/// let r = pdsave::check::check(
+///     "corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams".as_ref(),
+/// );
+/// assert!(r.globals.iter().all(|g| g.paddle_own));
+/// assert_eq!(r.exit_code, 0);
+/// ```
 pub fn check(path: &Path) -> Report {
     if path.is_file() {
         return match Mapped::open(path) {

@@ -357,7 +357,22 @@ pub fn output_format(output: &Path, to: Option<Format>) -> Result<Format, Conver
     }
 }
 
-/// Converts IN to OUT.
+/// Converts IN to OUT, the formats told by the extensions (or `opts.to`).
+///
+/// ```
+/// use pdsave::convert::{convert, ConvertOptions};
+/// let src = std::path::Path::new("corpus/cases/y_p3_proto4_bf16_state_dict/model.pdparams");
+/// let dir = std::env::temp_dir();
+/// let (st, back) = (dir.join("doc-bf16.safetensors"), dir.join("doc-bf16.pdparams"));
+/// convert(src, &st, &ConvertOptions::default()).unwrap();
+/// // bfloat16 stays BF16 in safetensors, under the state-dict key.
+/// let bytes = std::fs::read(&st).unwrap();
+/// let t = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+/// assert_eq!(t.tensor("weight").unwrap().dtype(), safetensors::Dtype::BF16);
+/// // And back, byte for byte.
+/// convert(&st, &back, &ConvertOptions::default()).unwrap();
+/// assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(src).unwrap());
+/// ```
 pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Report, ConvertError> {
     let (from, src) = input_format(input)?;
     let to = output_format(output, opts.to)?;
