@@ -179,7 +179,7 @@ fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
 }
 
 /// The file's bytes, memory-mapped (tensor payloads are borrowed from the map, not copied).
-fn read(path: &PathBuf) -> Result<pdsave::mapped::Mapped, String> {
+fn read(path: &std::path::Path) -> Result<pdsave::mapped::Mapped, String> {
     pdsave::mapped::Mapped::open(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 

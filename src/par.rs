@@ -34,9 +34,9 @@ where
         done(size(&items[i]) as u64);
         r
     };
-    for i in 0..items.len() {
+    for (i, slot) in out.iter_mut().enumerate() {
         if big.binary_search(&i).is_err() {
-            out[i] = Some(run(i));
+            *slot = Some(run(i));
         }
     }
     if !big.is_empty() {

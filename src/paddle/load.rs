@@ -111,14 +111,11 @@ pub fn load_graph_ref<'x>(g: &'x Graph<'_>, opts: LoadOptions) -> Result<Value<'
     build(g, opts, |c| Cow::Borrowed(&c[..]))
 }
 
-fn build<'x, 'a: 'x, 'r>(
+fn build<'x, 'a: 'x + 'r, 'r>(
     g: &'x Graph<'a>,
     opts: LoadOptions,
     pay: fn(&'x Cow<'a, [u8]>) -> Cow<'r, [u8]>,
-) -> Result<Value<'r>, LoadError>
-where
-    'a: 'r,
-{
+) -> Result<Value<'r>, LoadError> {
     // Eight times the graph's own size (its nodes and data counted once) plus a million:
     // shared references (the memo) may repeat a value, but not blow a small file up into
     // gigabytes of view (P-LIMIT).
@@ -279,7 +276,7 @@ fn key_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn find<'v, 'a>(items: &'v [(Value<'a>, Value<'a>)], key: &Value) -> Option<usize> {
+fn find<'a>(items: &[(Value<'a>, Value<'a>)], key: &Value) -> Option<usize> {
     items.iter().position(|(k, _)| key_eq(k, key))
 }
 
