@@ -91,3 +91,29 @@ fn validate_filter_and_report() {
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.starts_with("<!doctype html>") && html.contains("y_p3_proto2_linear_state_dict"));
 }
+
+/// Progress bars and colours are for terminals: with stdout and stderr piped, validate and
+/// inspect write no carriage returns and no escape codes.
+#[test]
+fn no_progress_bar_or_colour_when_piped() {
+    let (c, out, err) = pdsave(&[
+        "validate",
+        "--impl",
+        "pdsave",
+        "--filter",
+        "linear_state_dict",
+    ]);
+    assert_eq!(c, 0, "{out}{err}");
+    assert!(err.contains("answers in"), "{err}");
+    for s in [&out, &err] {
+        assert!(!s.contains('\r') && !s.contains('\x1b'), "{s:?}");
+    }
+    let (c, out, err) = pdsave(&[
+        "inspect",
+        "--stats",
+        "corpus/cases/y_p3_proto4_convnet_state_dict/model.pdparams",
+    ]);
+    assert_eq!(c, 0);
+    assert!(err.is_empty(), "{err:?}");
+    assert!(!out.contains('\x1b'));
+}
