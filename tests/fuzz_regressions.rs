@@ -487,3 +487,32 @@ fn programs_nested_a_million_deep_are_errors_not_stack_overflows() {
     // Neither is a file paddle.load reads.
     assert!(load_file_bytes(&b, LoadOptions::default()).is_err());
 }
+
+/// Found by the serde_pickle_diff campaign: a frozenset (a dict key) built from 0 and then
+/// False. CPython keeps the first of two equal items, so it holds the int 0 (checked with
+/// `pickle.loads`: `type(...) is int`); serde-pickle keeps False. pdsave must keep 0.
+#[test]
+fn equal_set_items_keep_the_first_inserted_as_cpython_does() {
+    let data = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/serde_diff_zero_then_false.pkl"),
+    )
+    .unwrap();
+    let g = decode(&data).unwrap();
+    let Node::Dict(items) = g.node(g.root) else {
+        panic!()
+    };
+    let fs = items
+        .iter()
+        .find_map(|&(k, _)| match g.node(k) {
+            Node::FrozenSet(v) => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let zeros: Vec<&Node> = fs
+        .iter()
+        .map(|&i| g.node(i))
+        .filter(|n| matches!(n, Node::Int(PyInt::Small(0)) | Node::Bool(false)))
+        .collect();
+    assert_eq!(zeros, vec![&Node::Int(PyInt::Small(0))]);
+}
