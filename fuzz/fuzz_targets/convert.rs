@@ -42,9 +42,14 @@ fuzz_target!(|data: &[u8]| {
         std::fs::write(&input, data).unwrap();
         if convert(&input, &st, &opts).is_ok() {
             let bytes = std::fs::read(&st).unwrap();
-            safetensors::SafeTensors::deserialize(&bytes).expect("convert wrote a safetensors file its crate cannot read");
+            safetensors::SafeTensors::deserialize(&bytes)
+                .expect("convert wrote a safetensors file its crate cannot read");
             convert(&st, &back, &opts).expect("pdsave's own safetensors converts back");
-            assert_eq!(std::fs::read(&back).unwrap(), reencoded, "round trip is not exact");
+            assert_eq!(
+                std::fs::read(&back).unwrap(),
+                reencoded,
+                "round trip is not exact"
+            );
         }
     } else {
         let input = d.join("in.safetensors");
