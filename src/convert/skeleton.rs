@@ -241,19 +241,7 @@ fn join(path: &str, c: &str) -> String {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
+use crate::paddle::object::{hex, unhex};
 
 fn s(v: Option<&J>) -> Result<&str, String> {
     v.and_then(J::as_str)

@@ -113,11 +113,13 @@ pub struct ObjJsonError {
     pub reason: String,
 }
 
-fn hex(b: &[u8]) -> String {
+/// Lowercase hex of bytes (the `hex` fields of the object JSON and the view).
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+/// Bytes of an even-length hex string.
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
@@ -198,20 +200,7 @@ impl ObjGraph {
         emitted[id] = true;
         let mut sub = |x: ObjId| self.node_json(x, count, emitted, depth + 1);
         let mut j = match self.get(id) {
-            o @ (Obj::None
-            | Obj::Bool(_)
-            | Obj::Int(_)
-            | Obj::Float(_)
-            | Obj::Complex(..)
-            | Obj::Str(_)
-            | Obj::Bytes(_)
-            | Obj::ByteArray(_)
-            | Obj::List(_)
-            | Obj::Tuple(_)
-            | Obj::Set(_)
-            | Obj::FrozenSet(_)
-            | Obj::Dict(_)
-            | Obj::OrderedDict(_)) => plain_json(o, &mut sub),
+            o @ plain_obj!() => plain_json(o, &mut sub),
             Obj::NdArray(a) => json!({
                 "t": "ndarray", "dtype": a.dtype.name(), "shape": a.shape,
                 "order": if a.fortran { "F" } else { "C" },
@@ -442,20 +431,7 @@ impl ObjGraph {
         let mut sub = |x: ObjId| self.ideal_node(x, numpy, depth + 1);
         let arr = |dtype: DType, shape: &[u64], le_c: &[u8]| json!({"t": "ndarray", "dtype": dtype.name(), "shape": shape, "sha256": crate::view::sha256_hex(le_c)});
         match self.get(id) {
-            o @ (Obj::None
-            | Obj::Bool(_)
-            | Obj::Int(_)
-            | Obj::Float(_)
-            | Obj::Complex(..)
-            | Obj::Str(_)
-            | Obj::Bytes(_)
-            | Obj::ByteArray(_)
-            | Obj::List(_)
-            | Obj::Tuple(_)
-            | Obj::Set(_)
-            | Obj::FrozenSet(_)
-            | Obj::Dict(_)
-            | Obj::OrderedDict(_)) => plain_json(o, &mut sub),
+            o @ plain_obj!() => plain_json(o, &mut sub),
             Obj::NdArray(a) => {
                 let v = crate::paddle::value::ArrayView {
                     dtype: a.dtype,
@@ -486,6 +462,27 @@ impl ObjGraph {
         }
     }
 }
+
+/// The pattern of the objects [`plain_json`] writes.
+macro_rules! plain_obj {
+    () => {
+        Obj::None
+            | Obj::Bool(_)
+            | Obj::Int(_)
+            | Obj::Float(_)
+            | Obj::Complex(..)
+            | Obj::Str(_)
+            | Obj::Bytes(_)
+            | Obj::ByteArray(_)
+            | Obj::List(_)
+            | Obj::Tuple(_)
+            | Obj::Set(_)
+            | Obj::FrozenSet(_)
+            | Obj::Dict(_)
+            | Obj::OrderedDict(_)
+    };
+}
+use plain_obj;
 
 /// The JSON node of a Python value or container (the same in the object JSON and in the
 /// view); `sub` gives its items' nodes.
