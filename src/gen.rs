@@ -6,12 +6,11 @@
 //! str or int; set items are distinct small ints (their iteration order is then their
 //! order here, whatever the hash seed); bool arrays hold 0/1.
 
+use crate::dtype::DType;
 use num_bigint::BigInt;
 use proptest::prelude::*;
 
-use crate::numpy::DType;
 use crate::paddle::object::{Array, Obj, ObjGraph, ObjId, Tensor, TensorKind};
-use crate::paddle::value::PaddleDType;
 use crate::pickle::PyInt;
 
 /// A generated tree; `Ref` points at an earlier finished object (no cycles).
@@ -117,7 +116,7 @@ pub fn numpy_dtype() -> impl Strategy<Value = DType> {
         2 => Just(DType::UInt16),
         1 => Just(DType::UInt32),
         1 => Just(DType::UInt64),
-        4 => prop::sample::select(DType::ALL.to_vec()),
+        4 => prop::sample::select(DType::numpy_dtypes().collect::<Vec<_>>()),
     ]
 }
 
@@ -141,14 +140,14 @@ pub fn array() -> impl Strategy<Value = Array> {
     })
 }
 
-fn paddle_dtype() -> impl Strategy<Value = PaddleDType> {
+fn paddle_dtype() -> impl Strategy<Value = DType> {
     prop_oneof![
-        6 => Just(PaddleDType::Float32),
-        2 => Just(PaddleDType::BFloat16),
+        6 => Just(DType::Float32),
+        2 => Just(DType::BFloat16),
         4 => prop::sample::select(vec![
-            PaddleDType::Bool, PaddleDType::Int8, PaddleDType::Int16, PaddleDType::Int32, PaddleDType::Int64,
-            PaddleDType::UInt8, PaddleDType::Float16, PaddleDType::Float64, PaddleDType::Complex64,
-            PaddleDType::Complex128,
+            DType::Bool, DType::Int8, DType::Int16, DType::Int32, DType::Int64,
+            DType::UInt8, DType::Float16, DType::Float64, DType::Complex64,
+            DType::Complex128,
         ]),
     ]
 }
@@ -169,7 +168,7 @@ pub fn tensor() -> impl Strategy<Value = Tensor> {
                 // A Parameter is never empty in Paddle (set_value leaves it uninitialised).
                 shape = vec![1];
             }
-            let np = dtype.to_numpy();
+            let np = dtype.numpy_carrier();
             let len = shape.iter().product::<u64>() as usize * np.itemsize();
             let name = match (kind, naming) {
                 (TensorKind::Static, _) => None,

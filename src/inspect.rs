@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::dtype::DType;
 use crate::mapped::Mapped;
 use crate::paddle::classify::{classify_graph, Finding};
 use crate::pickle::{self, Graph, Node, NodeId};
@@ -28,11 +29,13 @@ pub struct Variable {
     /// The tensor's own (parameter) name: dynamic tensors, name tables, programs.
     pub name: Option<String>,
     /// As stored: numpy's dtype name in pickles, Paddle's in tensor streams.
-    pub dtype: String,
+    /// `""` in JSON for a declared variable whose type has no fixed element size.
+    #[serde(serialize_with = "dtype_or_empty")]
+    pub dtype: Option<DType>,
     /// The Paddle dtype `paddle.load` gives, where it differs from `dtype` (uint16 arrays
     /// load as bfloat16, rule L-DTYPE).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub loads_as: Option<&'static str>,
+    pub loads_as: Option<DType>,
     pub shape: Vec<i64>,
     pub bytes: u64,
     /// With `--stats`: statistics of the values (as `loads_as` reads them).
@@ -94,7 +97,7 @@ fn program_info(s: &ProgramSummary) -> ProgramInfo {
 /// are read as.
 struct Found<'a> {
     var: Variable,
-    data: Option<(Cow<'a, [u8]>, &'static str)>,
+    data: Option<(Cow<'a, [u8]>, DType)>,
 }
 
 fn tensor_var<'a>(
@@ -103,13 +106,13 @@ fn tensor_var<'a>(
     name: Option<String>,
     t: &DenseTensor<'a>,
 ) -> Found<'a> {
-    let dtype = t.desc.data_type.paddle_name();
+    let dtype = t.desc.data_type;
     Found {
         var: Variable {
             path,
             kind,
             name,
-            dtype: dtype.to_string(),
+            dtype: Some(dtype),
             loads_as: None,
             shape: t.desc.dims.clone(),
             bytes: t.data.len() as u64,
@@ -138,21 +141,21 @@ fn array_var<'a>(
         return None;
     };
     let d = g.dtype_of(a.dtype)?;
-    let loads = crate::paddle::PaddleDType::from_numpy(d.dtype).map(|p| p.name());
-    let loads_as = loads.filter(|&p| p != d.dtype.name());
+    let loads = d.dtype.to_tensor();
+    let loads_as = loads.filter(|&p| p != d.dtype);
     let data = crate::numpy::to_little_endian(d.dtype, d.order, &a.data);
     Some(Found {
         var: Variable {
             path: path.to_string(),
             kind,
             name,
-            dtype: d.dtype.name().to_string(),
+            dtype: Some(d.dtype),
             loads_as,
             shape: a.shape.iter().map(|&x| x as i64).collect(),
             bytes: a.data.len() as u64,
             stats: None,
         },
-        data: Some((data, loads.unwrap_or(d.dtype.name()))),
+        data: Some((data, loads.unwrap_or(d.dtype))),
     })
 }
 
@@ -187,7 +190,7 @@ fn walk<'a>(
                         path: path.to_string(),
                         kind: "numpy scalar",
                         name: None,
-                        dtype: d.dtype.name().to_string(),
+                        dtype: Some(d.dtype),
                         loads_as: None,
                         shape: vec![],
                         bytes: s.data.len() as u64,
@@ -333,7 +336,7 @@ pub fn inspect_with(
                 |f| {
                     f.data
                         .as_ref()
-                        .and_then(|(d, dtype)| crate::stats::stats(dtype, d))
+                        .and_then(|(d, dtype)| crate::stats::stats(*dtype, d))
                 },
                 done,
             );
@@ -448,13 +451,13 @@ pub fn inspect_with(
                         if let (crate::paddle::Value::Str(n), crate::paddle::Value::NdArray(a)) =
                             (k, v)
                         {
-                            let dtype = a.dtype.name();
+                            let dtype = a.dtype;
                             found.push(Found {
                                 var: Variable {
                                     path: n.to_string(),
                                     kind: "record",
                                     name: Some(n.to_string()),
-                                    dtype: dtype.to_string(),
+                                    dtype: Some(dtype),
                                     loads_as: None,
                                     shape: a.shape.iter().map(|&x| x as i64).collect(),
                                     bytes: a.data.len() as u64,
@@ -528,10 +531,7 @@ fn declared(v: &program::VarInfo) -> Variable {
         path: v.name.clone(),
         kind: "declared",
         name: Some(v.name.clone()),
-        dtype: v
-            .dtype
-            .map(|d| d.paddle_name().to_string())
-            .unwrap_or_default(),
+        dtype: v.dtype,
         loads_as: None,
         shape: v.shape.clone(),
         bytes: 0,
@@ -633,9 +633,10 @@ pub fn render(r: &Report, color: bool) -> String {
         .variables
         .iter()
         .map(|v| {
+            let stored = v.dtype.map(DType::name).unwrap_or_default();
             let dtype = match v.loads_as {
-                Some(l) => format!("{}→{l}", v.dtype),
-                None => v.dtype.clone(),
+                Some(l) => format!("{stored}→{l}"),
+                None => stored.to_string(),
             };
             let mut row = vec![
                 v.path.clone(),
@@ -753,4 +754,8 @@ pub fn render(r: &Report, color: bool) -> String {
         }
     }
     s
+}
+
+fn dtype_or_empty<S: serde::Serializer>(d: &Option<DType>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(d.map(DType::name).unwrap_or(""))
 }

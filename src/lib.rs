@@ -30,6 +30,7 @@
 pub mod check;
 pub mod conformance;
 pub mod convert;
+pub mod dtype;
 #[cfg(feature = "harness")]
 pub mod gen;
 pub mod numpy;

@@ -1,5 +1,5 @@
-//! numpy's pickle reduce forms: the dtypes pdsave accepts, their descriptor strings,
-//! byte orders and element sizes, and the two module spellings (numpy 1.x / 2.x).
+//! numpy's pickle reduce forms: the two module spellings (numpy 1.x / 2.x), byte orders and
+//! memory orders of array payloads. The dtypes themselves are in [`crate::dtype`].
 //!
 //! What numpy writes (verified against numpy 1.26.4 and 2.4.6):
 //! - ndarray: `_reconstruct(numpy.ndarray, (0,), b'b')`, then BUILD with
@@ -10,6 +10,8 @@
 //!
 //! `_reconstruct` and `scalar` live in `numpy.core.multiarray` (numpy 1.x) or
 //! `numpy._core.multiarray` (numpy 2.x); `ndarray` and `dtype` in `numpy` for both.
+
+use crate::dtype::DType;
 
 /// Which numpy wrote the file, as told by the module path of `_reconstruct`/`scalar`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -33,121 +35,6 @@ impl Flavour {
         match self {
             Flavour::Numpy1 => "numpy1",
             Flavour::Numpy2 => "numpy2",
-        }
-    }
-}
-
-/// The numpy element types pdsave accepts (those of the load view).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DType {
-    Bool,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    Float16,
-    Float32,
-    Float64,
-    Complex64,
-    Complex128,
-}
-
-impl DType {
-    pub const ALL: [DType; 14] = [
-        DType::Bool,
-        DType::Int8,
-        DType::Int16,
-        DType::Int32,
-        DType::Int64,
-        DType::UInt8,
-        DType::UInt16,
-        DType::UInt32,
-        DType::UInt64,
-        DType::Float16,
-        DType::Float32,
-        DType::Float64,
-        DType::Complex64,
-        DType::Complex128,
-    ];
-
-    /// The descriptor string numpy pickles as the first argument of `numpy.dtype`.
-    pub fn descr(self) -> &'static str {
-        match self {
-            DType::Bool => "b1",
-            DType::Int8 => "i1",
-            DType::Int16 => "i2",
-            DType::Int32 => "i4",
-            DType::Int64 => "i8",
-            DType::UInt8 => "u1",
-            DType::UInt16 => "u2",
-            DType::UInt32 => "u4",
-            DType::UInt64 => "u8",
-            DType::Float16 => "f2",
-            DType::Float32 => "f4",
-            DType::Float64 => "f8",
-            DType::Complex64 => "c8",
-            DType::Complex128 => "c16",
-        }
-    }
-
-    pub fn from_descr(s: &str) -> Option<DType> {
-        DType::ALL.into_iter().find(|d| d.descr() == s)
-    }
-
-    /// numpy's `dtype.name`.
-    pub fn name(self) -> &'static str {
-        match self {
-            DType::Bool => "bool",
-            DType::Int8 => "int8",
-            DType::Int16 => "int16",
-            DType::Int32 => "int32",
-            DType::Int64 => "int64",
-            DType::UInt8 => "uint8",
-            DType::UInt16 => "uint16",
-            DType::UInt32 => "uint32",
-            DType::UInt64 => "uint64",
-            DType::Float16 => "float16",
-            DType::Float32 => "float32",
-            DType::Float64 => "float64",
-            DType::Complex64 => "complex64",
-            DType::Complex128 => "complex128",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<DType> {
-        DType::ALL.into_iter().find(|d| d.name() == s)
-    }
-
-    /// Bytes per element.
-    pub fn itemsize(self) -> usize {
-        match self {
-            DType::Bool | DType::Int8 | DType::UInt8 => 1,
-            DType::Int16 | DType::UInt16 | DType::Float16 => 2,
-            DType::Int32 | DType::UInt32 | DType::Float32 => 4,
-            DType::Int64 | DType::UInt64 | DType::Float64 | DType::Complex64 => 8,
-            DType::Complex128 => 16,
-        }
-    }
-
-    /// Size of the unit whose bytes a byte swap reverses (complex: each half).
-    pub fn swap_unit(self) -> usize {
-        match self {
-            DType::Complex64 => 4,
-            DType::Complex128 => 8,
-            d => d.itemsize(),
-        }
-    }
-
-    /// The byte-order character numpy pickles for a native little-endian dtype.
-    pub fn native_order(self) -> u8 {
-        if self.itemsize() == 1 {
-            b'|'
-        } else {
-            b'<'
         }
     }
 }

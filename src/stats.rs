@@ -3,6 +3,7 @@
 //! `nanmax`, `nanmean`; spec/inspect.md). Computed from little-endian element bytes, in
 //! one pass, without allocating.
 
+use crate::dtype::DType;
 use serde::{Serialize, Serializer};
 
 /// A statistic's value: exact for integer arrays, a float otherwise.
@@ -183,10 +184,10 @@ fn ints(b: &[u8], size: usize, get: impl Fn(&[u8]) -> i128) -> Stats {
     }
 }
 
-/// Statistics of the little-endian element bytes of an array whose dtype is named as
-/// numpy or Paddle name it (`float32`, `bfloat16`, `uint16`, `bool`, …). `None` for
-/// complex and unknown dtypes, and for empty arrays.
-pub fn stats(dtype: &str, le: &[u8]) -> Option<Stats> {
+/// Statistics of the little-endian element bytes of an array read as `dtype` (a uint16
+/// array that loads as bfloat16 is read as bfloat16). `None` for complex, float8 and
+/// size_t dtypes, and for empty arrays.
+pub fn stats(dtype: DType, le: &[u8]) -> Option<Stats> {
     if le.is_empty() {
         return None;
     }
@@ -198,21 +199,21 @@ pub fn stats(dtype: &str, le: &[u8]) -> Option<Stats> {
         };
     }
     Some(match dtype {
-        "float32" => f32_stats(le),
-        "float64" => floats(le, 8, |e| {
+        DType::Float32 => f32_stats(le),
+        DType::Float64 => floats(le, 8, |e| {
             f64::from_le_bytes(e.try_into().unwrap_or_default())
         }),
-        "float16" => floats(le, 2, |e| half::f16::from_le_bytes([e[0], e[1]]).to_f64()),
-        "bfloat16" => floats(le, 2, |e| half::bf16::from_le_bytes([e[0], e[1]]).to_f64()),
-        "bool" => ints(le, 1, |e| (e[0] != 0) as i128),
-        "int8" => int!(i8),
-        "int16" => int!(i16),
-        "int32" => int!(i32),
-        "int64" => int!(i64),
-        "uint8" => int!(u8),
-        "uint16" => int!(u16),
-        "uint32" => int!(u32),
-        "uint64" => int!(u64),
+        DType::Float16 => floats(le, 2, |e| half::f16::from_le_bytes([e[0], e[1]]).to_f64()),
+        DType::BFloat16 => floats(le, 2, |e| half::bf16::from_le_bytes([e[0], e[1]]).to_f64()),
+        DType::Bool => ints(le, 1, |e| (e[0] != 0) as i128),
+        DType::Int8 => int!(i8),
+        DType::Int16 => int!(i16),
+        DType::Int32 => int!(i32),
+        DType::Int64 => int!(i64),
+        DType::UInt8 => int!(u8),
+        DType::UInt16 => int!(u16),
+        DType::UInt32 => int!(u32),
+        DType::UInt64 => int!(u64),
         _ => return None,
     })
 }
@@ -231,7 +232,7 @@ mod tests {
         let mut v: Vec<f32> = (0..3 * 4096 + 5).map(|i| (i % 97) as f32 - 40.0).collect();
         v[5000] = f32::NAN;
         v[7] = f32::INFINITY;
-        let s = stats("float32", &f32s(&v)).unwrap();
+        let s = stats(DType::Float32, &f32s(&v)).unwrap();
         let finite: Vec<f64> = v
             .iter()
             .filter(|x| !x.is_nan())
@@ -246,7 +247,7 @@ mod tests {
             Some(finite.iter().sum::<f64>() / finite.len() as f64)
         );
         let no_special: Vec<f32> = (0..4096 * 2).map(|i| (i % 13) as f32 * 0.5).collect();
-        let s = stats("float32", &f32s(&no_special)).unwrap();
+        let s = stats(DType::Float32, &f32s(&no_special)).unwrap();
         let slow = floats(&f32s(&no_special), 4, |e| {
             f32::from_le_bytes(e.try_into().unwrap()) as f64
         });
@@ -260,18 +261,18 @@ mod tests {
             .iter()
             .flat_map(|x| x.to_le_bytes())
             .collect();
-        let s = stats("int64", &b).unwrap();
+        let s = stats(DType::Int64, &b).unwrap();
         assert_eq!(s.min, Some(Num::Int(i64::MIN as i128)));
         assert_eq!(s.max, Some(Num::Int(i64::MAX as i128)));
         // bfloat16 1.0 is 0x3f80, -2.0 is 0xc000.
-        let s = stats("bfloat16", &[0x80, 0x3f, 0x00, 0xc0]).unwrap();
+        let s = stats(DType::BFloat16, &[0x80, 0x3f, 0x00, 0xc0]).unwrap();
         assert_eq!(
             (s.min, s.max),
             (Some(Num::Float(-2.0)), Some(Num::Float(1.0)))
         );
-        assert_eq!(stats("complex64", &[0; 8]), None);
-        assert_eq!(stats("float32", &[]), None);
-        let all_nan = stats("float64", &f64::NAN.to_le_bytes()).unwrap();
+        assert_eq!(stats(DType::Complex64, &[0; 8]), None);
+        assert_eq!(stats(DType::Float32, &[]), None);
+        let all_nan = stats(DType::Float64, &f64::NAN.to_le_bytes()).unwrap();
         assert_eq!((all_nan.min, all_nan.nan), (None, 1));
     }
 }

@@ -32,143 +32,12 @@ use std::io::{self, Write};
 
 use thiserror::Error;
 
-/// Element type of a tensor, as Paddle's `VarType.Type` codes that have a fixed element size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DataType {
-    Bool,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    Float16,
-    BFloat16,
-    Float32,
-    Float64,
-    Complex64,
-    Complex128,
-    Float8E4M3FN,
-    Float8E5M2,
-    /// `SIZE_T` (code 19): C++ `size_t`, 8 bytes on every platform Paddle ships for.
-    SizeT,
-}
-
-impl DataType {
-    /// Every fixed-size element type, in `VarType.Type` code order.
-    pub const ALL: [DataType; 18] = [
-        DataType::Bool,
-        DataType::Int16,
-        DataType::Int32,
-        DataType::Int64,
-        DataType::Float16,
-        DataType::Float32,
-        DataType::Float64,
-        DataType::SizeT,
-        DataType::UInt8,
-        DataType::Int8,
-        DataType::BFloat16,
-        DataType::Complex64,
-        DataType::Complex128,
-        DataType::Float8E4M3FN,
-        DataType::Float8E5M2,
-        DataType::UInt16,
-        DataType::UInt32,
-        DataType::UInt64,
-    ];
-
-    /// The `VarType.Type` code of this element type (what the TensorDesc stores).
-    pub fn proto_code(self) -> i32 {
-        match self {
-            DataType::Bool => 0,
-            DataType::Int16 => 1,
-            DataType::Int32 => 2,
-            DataType::Int64 => 3,
-            DataType::Float16 => 4,
-            DataType::Float32 => 5,
-            DataType::Float64 => 6,
-            DataType::SizeT => 19,
-            DataType::UInt8 => 20,
-            DataType::Int8 => 21,
-            DataType::BFloat16 => 22,
-            DataType::Complex64 => 23,
-            DataType::Complex128 => 24,
-            DataType::Float8E4M3FN => 32,
-            DataType::Float8E5M2 => 33,
-            DataType::UInt16 => 36,
-            DataType::UInt32 => 37,
-            DataType::UInt64 => 38,
-        }
-    }
-
-    /// Inverse of [`DataType::proto_code`]; `None` for codes that are not fixed-size element
-    /// types (variable kinds such as DENSE_TENSOR=7, strings, unknown numbers).
-    pub fn from_proto_code(code: i64) -> Option<DataType> {
-        DataType::ALL
-            .iter()
-            .copied()
-            .find(|d| i64::from(d.proto_code()) == code)
-    }
-
-    /// Bytes per element.
-    pub fn element_size(self) -> usize {
-        match self {
-            DataType::Bool
-            | DataType::Int8
-            | DataType::UInt8
-            | DataType::Float8E4M3FN
-            | DataType::Float8E5M2 => 1,
-            DataType::Int16 | DataType::UInt16 | DataType::Float16 | DataType::BFloat16 => 2,
-            DataType::Int32 | DataType::UInt32 | DataType::Float32 => 4,
-            DataType::Int64
-            | DataType::UInt64
-            | DataType::Float64
-            | DataType::Complex64
-            | DataType::SizeT => 8,
-            DataType::Complex128 => 16,
-        }
-    }
-
-    /// Paddle's dtype name (`paddle.float32` without the prefix), as used in corpus values.
-    pub fn paddle_name(self) -> &'static str {
-        match self {
-            DataType::Bool => "bool",
-            DataType::Int8 => "int8",
-            DataType::Int16 => "int16",
-            DataType::Int32 => "int32",
-            DataType::Int64 => "int64",
-            DataType::UInt8 => "uint8",
-            DataType::UInt16 => "uint16",
-            DataType::UInt32 => "uint32",
-            DataType::UInt64 => "uint64",
-            DataType::Float16 => "float16",
-            DataType::BFloat16 => "bfloat16",
-            DataType::Float32 => "float32",
-            DataType::Float64 => "float64",
-            DataType::Complex64 => "complex64",
-            DataType::Complex128 => "complex128",
-            DataType::Float8E4M3FN => "float8_e4m3fn",
-            DataType::Float8E5M2 => "float8_e5m2",
-            DataType::SizeT => "size_t",
-        }
-    }
-
-    /// Inverse of [`DataType::paddle_name`].
-    pub fn from_paddle_name(name: &str) -> Option<DataType> {
-        let name = name.strip_prefix("paddle.").unwrap_or(name);
-        DataType::ALL
-            .iter()
-            .copied()
-            .find(|d| d.paddle_name() == name)
-    }
-}
+use crate::dtype::DType;
 
 /// The protobuf `VarType.TensorDesc` of a stream record: element type and shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorDesc {
-    pub data_type: DataType,
+    pub data_type: DType,
     /// Dimensions; never negative in a decoded stream. Empty for a 0-d tensor (one element).
     pub dims: Vec<i64>,
 }
@@ -184,7 +53,7 @@ impl TensorDesc {
     /// Byte length of the element data, or `None` on negative dims or overflow.
     pub fn data_len(&self) -> Option<u64> {
         self.element_count()?
-            .checked_mul(self.data_type.element_size() as u64)
+            .checked_mul(self.data_type.itemsize() as u64)
     }
 
     /// Canonical protobuf encoding, as Paddle's C++ writer emits it: field 1 (data_type) then
@@ -422,7 +291,7 @@ pub enum TensorStreamError {
         "cannot encode: dims {dims:?} of {data_type:?} need {expected:?} data bytes, got {actual}"
     )]
     DataLengthMismatch {
-        data_type: DataType,
+        data_type: DType,
         dims: Vec<i64>,
         expected: Option<u64>,
         actual: usize,
@@ -841,7 +710,7 @@ pub fn parse_tensor_desc(buf: &[u8], base: usize) -> Result<TensorDesc, TensorSt
     }
     let (code, code_at) =
         data_type.ok_or(TensorStreamError::DescMissingDataType { offset: base })?;
-    let data_type = DataType::from_proto_code(code).ok_or(TensorStreamError::UnknownDataType {
+    let data_type = DType::from_proto_code(code).ok_or(TensorStreamError::UnknownDataType {
         offset: base + code_at,
         code,
     })?;

@@ -7,6 +7,7 @@
 //! `tests/data/binary/` (same layout; see its README). Expected values come from the cases'
 //! `values.json`, written by real Paddle; no Python runs here.
 
+use pdsave::dtype::DType;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use pdsave::program::{
 };
 use pdsave::tensor_stream::{
     decode_combined, decode_dense_tensor, decode_dense_tensor_prefix, decode_selected_rows,
-    encode_combined, DataType, DenseTensor, TensorStreamError as E,
+    encode_combined, DenseTensor, TensorStreamError as E,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -112,9 +113,9 @@ fn local(id: &str, file: &str) -> Vec<u8> {
 }
 
 /// Normalizes a dtype string from values.json ("float32", "paddle.float32", "VarType.FP32").
-fn dtype_of(s: &str) -> DataType {
+fn dtype_of(s: &str) -> DType {
     let s = s.trim_start_matches("paddle.");
-    if let Some(d) = DataType::from_paddle_name(s) {
+    if let Some(d) = DType::from_name(s) {
         return d;
     }
     let legacy = match s.trim_start_matches("VarType.") {
@@ -132,7 +133,7 @@ fn dtype_of(s: &str) -> DataType {
         "COMPLEX128" => "complex128",
         other => panic!("unknown dtype in values.json: {other}"),
     };
-    DataType::from_paddle_name(legacy).expect("dtype")
+    DType::from_name(legacy).expect("dtype")
 }
 
 fn shape_of(v: &Value) -> Vec<i64> {
@@ -536,7 +537,7 @@ fn summaries_name_feeds_fetches_and_ops() {
     let p = &p3.persistable[0];
     assert_eq!(
         (p.name.as_str(), p.dtype, p.shape.as_slice()),
-        ("B9", Some(DataType::Float32), &[3i64][..])
+        ("B9", Some(DType::Float32), &[3i64][..])
     );
 
     let p2 = summarize_program(&local("p2_cond_names", "model.pdmodel")).unwrap();
@@ -555,7 +556,7 @@ fn summaries_name_feeds_fetches_and_ops() {
     // (save_inference_model's pruned program does not keep is_parameter)
     assert_eq!(
         (zeta.dtype, zeta.shape.as_slice(), zeta.persistable),
-        (Some(DataType::Float32), &[4i64, 3][..], true)
+        (Some(DType::Float32), &[4i64, 3][..], true)
     );
 }
 
@@ -563,7 +564,7 @@ fn summaries_name_feeds_fetches_and_ops() {
 fn every_element_type_round_trips() {
     // one combined PIR .pdiparams with 12 element types, plus float8 streams
     let params = local("p3_dtype_buffers", "model.pdiparams");
-    let seen: BTreeSet<DataType> = decode_combined(&params)
+    let seen: BTreeSet<DType> = decode_combined(&params)
         .unwrap()
         .iter()
         .map(|r| r.tensor.desc.data_type)
@@ -572,17 +573,14 @@ fn every_element_type_round_trips() {
     for id in ["p3_float8_e4m3fn", "p3_float8_e5m2"] {
         let bytes = local(id, "tensor.pdtensor");
         let t = decode_dense_tensor(&bytes).unwrap();
-        assert_eq!(t.desc.data_type.element_size(), 1);
+        assert_eq!(t.desc.data_type.itemsize(), 1);
         assert_eq!(t.data.len(), 24);
     }
-    for d in DataType::ALL {
-        assert_eq!(
-            DataType::from_proto_code(i64::from(d.proto_code())),
-            Some(d)
-        );
-        assert_eq!(DataType::from_paddle_name(d.paddle_name()), Some(d));
+    for d in DType::ALL {
+        assert_eq!(DType::from_proto_code(i64::from(d.proto_code())), Some(d));
+        assert_eq!(DType::from_name(d.name()), Some(d));
         // a synthetic record of each type round-trips through encode/decode
-        let data = vec![0xA5u8; 3 * d.element_size()];
+        let data = vec![0xA5u8; 3 * d.itemsize()];
         let t = DenseTensor {
             lod: vec![],
             desc: pdsave::tensor_stream::TensorDesc {

@@ -4,6 +4,7 @@
 //! `paddle.load` gave for the file (expected.default.json, values.json); refusals are typed;
 //! insta snapshots of the CLI's human output.
 
+use pdsave::dtype::DType;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -242,7 +243,7 @@ fn read_npy(b: &[u8]) -> (String, Vec<u64>, Vec<u8>) {
         .filter(|s| !s.is_empty())
         .map(|s| s.parse().unwrap())
         .collect();
-    let d = pdsave::numpy::DType::from_descr(&descr[1..]).unwrap();
+    let d = pdsave::dtype::DType::from_numpy_descr(&descr[1..]).unwrap();
     let data = &b[start + hl..];
     let le = pdsave::numpy::to_little_endian(d, descr.as_bytes()[0], data);
     let c = if fortran {
@@ -282,7 +283,7 @@ fn npz_holds_what_paddle_load_gave() {
                 .get(name)
                 .unwrap_or_else(|| panic!("{id}: no {name:?} in the npz"));
             let view_dtype = leaf["dtype"].as_str().unwrap();
-            let np = pdsave::numpy::DType::from_descr(&descr[1..])
+            let np = pdsave::dtype::DType::from_numpy_descr(&descr[1..])
                 .unwrap()
                 .name();
             assert!(
@@ -432,7 +433,6 @@ fn foreign(path: &Path) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
 fn foreign_safetensors_become_the_state_dict_paddle_save_writes() {
     use pdsave::paddle::object::{Array, Obj, ObjGraph, Tensor, TensorKind};
     use pdsave::paddle::save::{save, SaveOptions, Saved};
-    use pdsave::paddle::PaddleDType;
     let src = tmp("foreign.safetensors");
     let tensors = foreign(&src);
     for protocol in [4u8, 2] {
@@ -457,7 +457,7 @@ fn foreign_safetensors_become_the_state_dict_paddle_save_writes() {
             let k = obj.add(Obj::Str(name.clone()));
             let v = match t.dtype() {
                 Dtype::U16 => Obj::NdArray(Array {
-                    dtype: pdsave::numpy::DType::UInt16,
+                    dtype: pdsave::dtype::DType::UInt16,
                     order: b'<',
                     shape,
                     fortran: false,
@@ -466,10 +466,10 @@ fn foreign_safetensors_become_the_state_dict_paddle_save_writes() {
                 d => Obj::Tensor(Tensor {
                     kind: TensorKind::Parameter,
                     dtype: match d {
-                        Dtype::F32 => PaddleDType::Float32,
-                        Dtype::BF16 => PaddleDType::BFloat16,
-                        Dtype::I64 => PaddleDType::Int64,
-                        Dtype::F16 => PaddleDType::Float16,
+                        Dtype::F32 => DType::Float32,
+                        Dtype::BF16 => DType::BFloat16,
+                        Dtype::I64 => DType::Int64,
+                        Dtype::F16 => DType::Float16,
                         _ => unreachable!(),
                     },
                     shape,
@@ -532,14 +532,13 @@ fn foreign_safetensors_become_the_state_dict_paddle_save_writes() {
 fn big_parameter_slices_merge_and_split_back() {
     use pdsave::paddle::object::{Obj, ObjGraph, Tensor, TensorKind};
     use pdsave::paddle::save::{save, SaveOptions, Saved};
-    use pdsave::paddle::PaddleDType;
     let mut obj = ObjGraph::default();
     let root = obj.add(Obj::None);
     let k = obj.add(Obj::Str("fc.weight".into()));
     let data: Vec<u8> = (0..24u16).flat_map(|i| (i * 3).to_le_bytes()).collect();
     let v = obj.add(Obj::Tensor(Tensor {
         kind: TensorKind::Parameter,
-        dtype: PaddleDType::BFloat16,
+        dtype: DType::BFloat16,
         shape: vec![4, 6],
         data: data.clone(),
         name: Some("linear_0.w_0".into()),

@@ -7,11 +7,12 @@
 //! ends in a typed error, which an exponential expansion or an unbounded allocation would
 //! never reach within the test's run.
 
+use pdsave::dtype::DType;
 use pdsave::paddle::classify::classify_graph;
 use pdsave::paddle::file::load_file_bytes;
 use pdsave::paddle::object::{Obj, ObjGraph, Tensor, TensorKind};
 use pdsave::paddle::save::{save, SaveOptions, Saved};
-use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions, PaddleDType};
+use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions};
 use pdsave::pickle::{decode, encode, EncodeOptions, Node, PyInt};
 use pdsave::program::{parse_program_desc, summarize_program};
 use pdsave::tensor_stream::{
@@ -314,7 +315,7 @@ fn split_slices_and_the_unpack_table_replace_equal_user_keys() {
     let w = x.add(Obj::Str("w".into()));
     let big = x.add(Obj::Tensor(Tensor {
         kind: TensorKind::Dynamic,
-        dtype: PaddleDType::UInt8,
+        dtype: DType::UInt8,
         shape: vec![8],
         data: (0..8).collect(),
         name: Some("t".into()),

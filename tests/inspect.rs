@@ -134,7 +134,13 @@ fn stats_follow_the_spec_nan_ignored_inf_counted_bf16_read_as_bfloat16() {
     assert_eq!(si.mean, Some(16.0 / 3.0));
     // A state dict stores bfloat16 as uint16 ndarrays (S-BF16); load reads them as bfloat16.
     let b = by("obj[\"b\"]");
-    assert_eq!((b.dtype.as_str(), b.loads_as), ("uint16", Some("bfloat16")));
+    assert_eq!(
+        (b.dtype, b.loads_as),
+        (
+            Some(pdsave::dtype::DType::UInt16),
+            Some(pdsave::dtype::DType::BFloat16)
+        )
+    );
     let sb = b.stats.unwrap();
     assert_eq!(
         (sb.min, sb.max),

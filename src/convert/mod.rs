@@ -10,57 +10,20 @@ pub mod npz;
 pub mod safetensors;
 pub mod skeleton;
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-
-use crate::numpy::DType;
 
 /// Metadata key of the pickle skeleton in a safetensors file.
 pub const SKELETON_KEY: &str = "pdsave.pickle";
 /// Metadata key of the parameter-name table (tensor name → Paddle parameter name), as JSON.
 pub const TABLE_KEY: &str = "StructuredToParameterName@@";
 
-/// Element type of an array: a numpy dtype, or one numpy has no dtype for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Elem {
-    Np(DType),
-    /// Paddle bfloat16: 16-bit patterns (numpy carries them as uint16).
-    BF16,
-    F8E4M3,
-    F8E5M2,
-}
-
-impl Elem {
-    pub fn itemsize(self) -> usize {
-        match self {
-            Elem::Np(d) => d.itemsize(),
-            Elem::BF16 => 2,
-            Elem::F8E4M3 | Elem::F8E5M2 => 1,
-        }
-    }
-    /// The numpy dtype the bytes are written as in a `.npy` (bf16 and fp8 have none).
-    pub fn numpy(self) -> DType {
-        match self {
-            Elem::Np(d) => d,
-            Elem::BF16 => DType::UInt16,
-            Elem::F8E4M3 | Elem::F8E5M2 => DType::UInt8,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Elem::Np(d) => d.name(),
-            Elem::BF16 => "bfloat16",
-            Elem::F8E4M3 => "float8_e4m3fn",
-            Elem::F8E5M2 => "float8_e5m2",
-        }
-    }
-}
-
 /// One array to write, in the layout its source holds it.
 #[derive(Clone, Debug)]
 pub struct Array<'a> {
     pub name: String,
-    pub elem: Elem,
+    pub elem: DType,
     pub shape: Vec<u64>,
     /// Element bytes in `order` byte order and Fortran or C memory order.
     pub data: Cow<'a, [u8]>,
@@ -75,7 +38,7 @@ impl Array<'_> {
     }
     /// Element bytes in C order, little-endian.
     pub fn c_order_le(&self) -> Cow<'_, [u8]> {
-        let np = self.elem.numpy();
+        let np = self.elem.numpy_carrier();
         let le = crate::numpy::to_little_endian(np, self.order, &self.data);
         if self.fortran && self.shape.iter().filter(|&&d| d > 1).count() >= 2 {
             Cow::Owned(crate::numpy::fortran_to_c(&self.shape, np.itemsize(), &le))

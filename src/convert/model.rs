@@ -3,15 +3,15 @@
 //! `__model__.json` + one file per variable, or only variable files), as named arrays with
 //! Paddle's own dtypes (bfloat16 and float8 kept).
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{map, with_suffix, Array, ConvertError, Elem, Format, TABLE_KEY};
+use super::{map, with_suffix, Array, ConvertError, Format, TABLE_KEY};
 use crate::mapped::Mapped as Bytes;
-use crate::numpy::DType;
 use crate::program::{self, NamedTensor};
-use crate::tensor_stream::{self, DataType};
+use crate::tensor_stream::{self};
 
 /// The mapped files of a model.
 pub struct Loaded {
@@ -47,13 +47,13 @@ impl Weights<'_> {
     }
 }
 
-fn elem(d: DataType) -> Elem {
-    match d {
-        DataType::BFloat16 => Elem::BF16,
-        DataType::Float8E4M3FN => Elem::F8E4M3,
-        DataType::Float8E5M2 => Elem::F8E5M2,
-        DataType::SizeT => Elem::Np(DType::UInt64),
-        d => Elem::Np(DType::from_name(d.paddle_name()).unwrap_or(DType::UInt8)),
+/// The dtype a record is written as: its own, or for a dtype safetensors and numpy lack
+/// (size_t) the numpy dtype that carries its bytes.
+fn elem(d: DType) -> DType {
+    if d.safetensors().is_some() {
+        d
+    } else {
+        d.numpy_carrier()
     }
 }
 
@@ -218,7 +218,7 @@ impl Loaded {
                 (None, _) => n.name.clone(),
             };
             let e = elem(t.desc.data_type);
-            if t.desc.data_type == DataType::SizeT {
+            if t.desc.data_type == DType::SizeT {
                 w.notes.push(format!("{name}: size_t stored as uint64"));
             }
             w.table.push((name.clone(), n.name.clone()));
@@ -227,7 +227,7 @@ impl Loaded {
                 elem: e,
                 shape,
                 data: Cow::Borrowed(t.data),
-                order: e.numpy().native_order(),
+                order: e.numpy_carrier().native_order(),
                 fortran: false,
             });
         }

@@ -2,20 +2,21 @@
 //! Arrays are written as they are held (byte order and Fortran flag kept, no copy);
 //! bfloat16 as `<u2` and float8 as `|u1`, numpy having no such dtypes.
 
+use crate::dtype::DType;
 use std::io::Write;
 use std::path::Path;
 
-use super::{Array, ConvertError, Elem, Report, TensorLine};
+use super::{Array, ConvertError, Report, TensorLine};
 
 /// The `.npy` descriptor string of an array as held.
 pub fn descr(a: &Array<'_>) -> String {
-    let d = a.elem.numpy();
+    let d = a.elem.numpy_carrier();
     let order = match a.order {
         _ if d.itemsize() == 1 => '|',
         b'>' => '>',
         _ => '<',
     };
-    format!("{order}{}", d.descr())
+    format!("{order}{}", d.carrier_descr())
 }
 
 /// A `.npy` header (format 1.0, or 2.0 when the header needs more than 65535 bytes), padded
@@ -63,9 +64,9 @@ pub fn write(output: &Path, arrays: &[Array<'_>], report: &mut Report) -> Result
     let mut as_u1 = Vec::new();
     for a in arrays {
         match a.elem {
-            Elem::BF16 => as_u2.push(a.name.clone()),
-            Elem::F8E4M3 | Elem::F8E5M2 => as_u1.push(a.name.clone()),
-            Elem::Np(_) => {}
+            DType::BFloat16 => as_u2.push(a.name.clone()),
+            DType::Float8E4M3FN | DType::Float8E5M2 => as_u1.push(a.name.clone()),
+            _ => {}
         }
         report.tensors.push(TensorLine {
             name: a.name.clone(),

@@ -2,6 +2,7 @@
 //! (little-endian, C order, bfloat16 as `BF16`), and a `.safetensors` → a pickle, either the
 //! exact pickle of a pdsave skeleton or the state dict `paddle.save` writes for its tensors.
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -9,62 +10,18 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, Metadata, TensorInfo, View};
 
 use super::skeleton::{self, Stored};
-use super::{
-    Array, ConvertError, ConvertOptions, Elem, Report, TensorLine, SKELETON_KEY, TABLE_KEY,
-};
-use crate::numpy::DType;
+use super::{Array, ConvertError, ConvertOptions, Report, TensorLine, SKELETON_KEY, TABLE_KEY};
 use crate::paddle::object::{self, Obj, ObjGraph, Tensor, TensorKind};
 use crate::paddle::save::{save, SaveOptions, Saved};
-use crate::paddle::PaddleDType;
 use crate::pickle::{self, EncodeOptions, Node};
 
-/// The safetensors dtype of an element type; `true` when a trailing dimension of 2 is added
-/// (complex128: real and imaginary float64, which safetensors has no complex type for).
-pub fn st_dtype(e: Elem) -> (Dtype, bool) {
-    let d = match e {
-        Elem::BF16 => Dtype::BF16,
-        Elem::F8E4M3 => Dtype::F8_E4M3,
-        Elem::F8E5M2 => Dtype::F8_E5M2,
-        Elem::Np(d) => match d {
-            DType::Bool => Dtype::BOOL,
-            DType::Int8 => Dtype::I8,
-            DType::Int16 => Dtype::I16,
-            DType::Int32 => Dtype::I32,
-            DType::Int64 => Dtype::I64,
-            DType::UInt8 => Dtype::U8,
-            DType::UInt16 => Dtype::U16,
-            DType::UInt32 => Dtype::U32,
-            DType::UInt64 => Dtype::U64,
-            DType::Float16 => Dtype::F16,
-            DType::Float32 => Dtype::F32,
-            DType::Float64 => Dtype::F64,
-            DType::Complex64 => Dtype::C64,
-            DType::Complex128 => return (Dtype::F64, true),
-        },
-    };
-    (d, false)
-}
-
-/// The element type of a safetensors dtype pdsave reads.
-pub fn elem_of(d: Dtype) -> Option<Elem> {
-    Some(match d {
-        Dtype::BOOL => Elem::Np(DType::Bool),
-        Dtype::I8 => Elem::Np(DType::Int8),
-        Dtype::I16 => Elem::Np(DType::Int16),
-        Dtype::I32 => Elem::Np(DType::Int32),
-        Dtype::I64 => Elem::Np(DType::Int64),
-        Dtype::U8 => Elem::Np(DType::UInt8),
-        Dtype::U16 => Elem::Np(DType::UInt16),
-        Dtype::U32 => Elem::Np(DType::UInt32),
-        Dtype::U64 => Elem::Np(DType::UInt64),
-        Dtype::F16 => Elem::Np(DType::Float16),
-        Dtype::F32 => Elem::Np(DType::Float32),
-        Dtype::F64 => Elem::Np(DType::Float64),
-        Dtype::C64 => Elem::Np(DType::Complex64),
-        Dtype::BF16 => Elem::BF16,
-        Dtype::F8_E4M3 => Elem::F8E4M3,
-        Dtype::F8_E5M2 => Elem::F8E5M2,
-        _ => return None,
+/// The safetensors dtype an array is written as (the dtype table's, [`DType::safetensors`]),
+/// and whether a trailing dimension of 2 is added (complex128 as float64 pairs).
+fn st_dtype(output: &Path, a: &Array<'_>) -> Result<(Dtype, bool), ConvertError> {
+    a.elem.safetensors().ok_or_else(|| ConvertError::Tensor {
+        path: output.to_path_buf(),
+        name: a.name.clone(),
+        reason: format!("safetensors has no {} dtype", a.elem),
     })
 }
 
@@ -103,7 +60,7 @@ pub fn write(
 ) -> Result<(), ConvertError> {
     let mut views = Vec::with_capacity(arrays.len());
     for a in arrays {
-        let (dtype, pair) = st_dtype(a.elem);
+        let (dtype, pair) = st_dtype(output, a)?;
         let mut shape: Vec<usize> = a
             .shape
             .iter()
@@ -131,7 +88,7 @@ pub fn write(
             },
         ));
     }
-    if arrays.iter().any(|a| a.elem == Elem::Np(DType::Complex128)) {
+    if arrays.iter().any(|a| a.elem == DType::Complex128) {
         report.notes.push(
             "complex128 arrays are stored as F64 with a last dimension of 2 (real, imaginary)"
                 .into(),
@@ -189,7 +146,7 @@ pub fn arrays<'a>(path: &Path, st: &Read<'a>) -> Result<Vec<Array<'a>>, ConvertE
     st.ordered()
         .into_iter()
         .map(|(name, info)| {
-            let elem = elem_of(info.dtype).ok_or_else(|| ConvertError::Tensor {
+            let elem = DType::from_safetensors(info.dtype).ok_or_else(|| ConvertError::Tensor {
                 path: path.to_path_buf(),
                 name: name.clone(),
                 reason: format!("dtype {:?} has no numpy or Paddle counterpart", info.dtype),
@@ -199,7 +156,7 @@ pub fn arrays<'a>(path: &Path, st: &Read<'a>) -> Result<Vec<Array<'a>>, ConvertE
                 elem,
                 shape: shape_string(&info.shape),
                 data: Cow::Borrowed(st.bytes(info)),
-                order: elem.numpy().native_order(),
+                order: elem.numpy_carrier().native_order(),
                 fortran: false,
             })
         })
@@ -257,7 +214,7 @@ fn from_skeleton(
         let ok = match want {
             DType::Complex128 => info.dtype == Dtype::F64 && shape.pop() == Some(2),
             DType::UInt16 => matches!(info.dtype, Dtype::U16 | Dtype::BF16),
-            d => st_dtype(Elem::Np(d)).0 == info.dtype,
+            d => d.safetensors().map(|s| s.0) == Some(info.dtype),
         };
         if !ok {
             return Err(format!(
@@ -374,7 +331,7 @@ fn state_dict(
         if name == TABLE_KEY || name == "UnpackBigParamInfor@@" {
             return Err(terr("this name is reserved in a Paddle state dict".into()));
         }
-        let elem = elem_of(info.dtype)
+        let elem = DType::from_safetensors(info.dtype)
             .ok_or_else(|| terr(format!("dtype {:?} has no Paddle counterpart", info.dtype)))?;
         let shape = shape_string(&info.shape);
         let bytes = if copy {
@@ -383,14 +340,14 @@ fn state_dict(
             vec![]
         };
         let pd = match elem {
-            Elem::BF16 => Some(PaddleDType::BFloat16),
-            Elem::Np(d) => PaddleDType::from_numpy(d).filter(|_| d != DType::UInt16),
-            Elem::F8E4M3 | Elem::F8E5M2 => {
+            DType::BFloat16 => Some(DType::BFloat16),
+            DType::Float8E4M3FN | DType::Float8E5M2 => {
                 return Err(terr(format!(
                     "dtype {:?}: pdsave's paddle.save has no float8 tensors",
                     info.dtype
                 )))
             }
+            d => DType::to_tensor(d).filter(|_| d != DType::UInt16),
         };
         let key = obj.add(Obj::Str(name.clone()));
         let value = match pd {
@@ -411,7 +368,7 @@ fn state_dict(
                 })
             }
             None => {
-                let d = elem.numpy();
+                let d = elem.numpy_carrier();
                 plain.push(name.clone());
                 report.tensors.push(TensorLine {
                     name: name.clone(),

@@ -4,13 +4,14 @@
 //! its tensor. [`rebuild`] turns a skeleton and the tensors back into the same graph, which
 //! `pickle::encode` writes as the same bytes.
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value as J};
 
-use super::{Array, Elem, SKELETON_KEY, TABLE_KEY};
-use crate::numpy::{DType, Flavour};
+use super::{Array, SKELETON_KEY, TABLE_KEY};
+use crate::numpy::Flavour;
 use crate::pickle::{lookup_global, DtypeNode, Graph, NdArray, Node, NodeId, NpScalar, PyInt};
 
 const UNPACK: &str = "UnpackBigParamInfor@@";
@@ -483,9 +484,9 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
     // Arrays.
     let elem_of = |id: NodeId, d: DType| {
         if d == DType::UInt16 && tensors.contains(&id) {
-            Elem::BF16
+            DType::BFloat16
         } else {
-            Elem::Np(d)
+            d
         }
     };
     let mut arrays = Vec::with_capacity(order.len());
@@ -511,7 +512,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
             Err(mi) => {
                 let m = &merged[mi];
                 let mut data = Vec::new();
-                let mut elem = Elem::Np(DType::UInt8);
+                let mut elem = DType::UInt8;
                 for &(_, s) in &m.slices {
                     let Node::NdArray(a) = g.node(s) else {
                         continue;
@@ -529,7 +530,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
                     elem,
                     shape: m.shape.clone(),
                     data: Cow::Owned(data),
-                    order: elem.numpy().native_order(),
+                    order: elem.numpy_carrier().native_order(),
                     fortran: false,
                 });
             }
@@ -576,7 +577,13 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
             Node::Dict(p) => json!(["dict", rp(p)?]),
             Node::OrderedDict(p) => json!(["odict", rp(p)?]),
             Node::Global(gl) => json!(["global", gl.module, gl.name]),
-            Node::Dtype(d) => json!(["dtype", d.dtype.descr(), (d.order as char).to_string()]),
+            Node::Dtype(d) => json!([
+                "dtype",
+                d.dtype
+                    .numpy_descr()
+                    .ok_or("a numpy dtype object of a non-numpy dtype")?,
+                (d.order as char).to_string()
+            ]),
             Node::NdArray(a) => {
                 let mut o = json!({
                     "flavour": flavour_label(a.flavour),
@@ -761,7 +768,7 @@ pub fn rebuild<'a>(
                     )
                 }
                 "dtype" => {
-                    let d = DType::from_descr(s(f)?).ok_or("unknown dtype")?;
+                    let d = DType::from_numpy_descr(s(f)?).ok_or("unknown dtype")?;
                     let order = match s(a.get(2))? {
                         "<" => b'<',
                         ">" => b'>',

@@ -6,11 +6,11 @@
 //! `(name, array)` tuple are different opcodes, and so are Paddle's `eval` static tensor
 //! and a plain ndarray: the classifier sees exactly what `paddle.load` will confuse.
 
+use crate::dtype::DType;
 use serde::Serialize;
 
 use super::object::{Obj, ObjGraph, ObjId, TensorKind};
 use super::save::{is_state_dict, save, SaveOptions, Saved};
-use crate::numpy::DType;
 use crate::pickle::{Graph, Node, NodeId};
 
 /// One finding.
@@ -353,7 +353,7 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
     }
     obj_path(x, x.root, &mut |p, o| {
         if let Obj::Tensor(t) = o {
-            let lossless = t.dtype == crate::paddle::value::PaddleDType::Float64 && t.shape == [0];
+            let lossless = t.dtype == crate::dtype::DType::Float64 && t.shape == [0];
             if t.kind == TensorKind::Static && t.data.is_empty() && !state && !lossless {
                 out.push(f(
                     "A-STATIC-EMPTY",

@@ -3,10 +3,11 @@
 //! stream, then a DenseTensor stream, then a ProgramDesc — which in dynamic-graph mode
 //! fails too — and raises ValueError (L-FILE).
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 
 use super::load::{load_graph, LoadError, LoadOptions};
-use super::value::{ArrayView, PaddleDType, Value};
+use super::value::{ArrayView, Value};
 use crate::pickle::{self, PickleError};
 use crate::tensor_stream;
 
@@ -31,13 +32,13 @@ pub fn tensor_value(
     t: &tensor_stream::DenseTensor<'_>,
     opts: LoadOptions,
 ) -> Result<Value<'static>, LoadError> {
-    let dtype = PaddleDType::from_name(t.desc.data_type.paddle_name())
+    let dtype = DType::from_name(t.desc.data_type.name())
         .ok_or(LoadError::Unrepresentable("tensor of this data type"))?;
     let shape: Vec<u64> = t.desc.dims.iter().map(|&d| d.max(0) as u64).collect();
-    let np = dtype.to_numpy();
+    let np = dtype.numpy_carrier();
     if opts.return_numpy && t.data.is_empty() {
         // `np.array(tensor._copy(place))` of an empty tensor is `array([], dtype=float64)`.
-        let f = crate::numpy::DType::Float64;
+        let f = crate::dtype::DType::Float64;
         let array = ArrayView {
             dtype: f,
             order: b'<',

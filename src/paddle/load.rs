@@ -3,9 +3,10 @@
 //! (L-TABLE), the FAQ's tuple-or-ndarray rule (L-TUPLE, L-NDARRAY), `return_numpy`
 //! (L-NUMPY), ndarray → Tensor dtypes (L-DTYPE) and the errors Paddle raises (L-ITER).
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 
-use super::value::{ArrayView, PaddleDType, Value};
+use super::value::{ArrayView, Value};
 use crate::pickle::{self, Graph, Node, NodeId, PickleError};
 
 /// `paddle.load` options covered by the load view.
@@ -336,7 +337,7 @@ fn pack_loaded_dict(v: &mut Value) -> Result<(), LoadError> {
             _ => return Err(LoadError::py("TypeError", "OriginShape is not a tuple")),
         };
         let mut data: Vec<u8> = Vec::new();
-        let mut first: Option<(crate::numpy::DType, u8)> = None;
+        let mut first: Option<(crate::dtype::DType, u8)> = None;
         for s in &slices {
             let i = find(its, s).ok_or_else(|| LoadError::py("KeyError", "slice missing"))?;
             let Value::NdArray(a) = &its[i].1 else {
@@ -386,7 +387,7 @@ fn pack_loaded_dict(v: &mut Value) -> Result<(), LoadError> {
 
 /// L-DTYPE: `paddle.to_tensor(ndarray)`.
 fn to_tensor<'a>(a: ArrayView<'a>, name: Option<String>) -> Result<Value<'a>, LoadError> {
-    let dtype = PaddleDType::from_numpy(a.dtype).ok_or_else(|| {
+    let dtype = DType::to_tensor(a.dtype).ok_or_else(|| {
         LoadError::py(
             "ValueError",
             format!(

@@ -12,4 +12,4 @@ pub mod snippet;
 pub mod value;
 
 pub use load::{load_graph, load_pickle, LoadError, LoadOptions};
-pub use value::{ArrayView, PaddleDType, Value};
+pub use value::{ArrayView, Value};

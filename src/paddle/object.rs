@@ -2,11 +2,10 @@
 //! (the same tensor twice is one object), and its JSON form (spec/object.md), the
 //! exchange format between generators, the real-Paddle oracle and third parties.
 
+use crate::dtype::DType;
 use num_bigint::BigInt;
 use serde_json::{json, Value as J};
 
-use super::value::PaddleDType;
-use crate::numpy::DType;
 use crate::pickle::PyInt;
 
 /// Index of an object in [`ObjGraph::objs`].
@@ -50,7 +49,7 @@ impl TensorKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
     pub kind: TensorKind,
-    pub dtype: PaddleDType,
+    pub dtype: DType,
     pub shape: Vec<u64>,
     /// Element bytes, C order, little-endian (bfloat16: the raw 16-bit patterns).
     pub data: Vec<u8>,
@@ -379,8 +378,8 @@ impl ObjGraph {
                     "static" => TensorKind::Static,
                     _ => return Err(err("kind is dynamic, parameter or static")),
                 };
-                let dtype = PaddleDType::from_name(s("dtype")?)
-                    .ok_or_else(|| err("unknown paddle dtype"))?;
+                let dtype =
+                    DType::from_name(s("dtype")?).ok_or_else(|| err("unknown paddle dtype"))?;
                 let t = Tensor {
                     kind,
                     dtype,
@@ -393,7 +392,7 @@ impl ObjGraph {
                         .unwrap_or(kind != TensorKind::Parameter),
                 };
                 let n: Option<u64> = t.shape.iter().try_fold(1u64, |x, &y| x.checked_mul(y));
-                if n.and_then(|n| n.checked_mul(dtype.to_numpy().itemsize() as u64))
+                if n.and_then(|n| n.checked_mul(dtype.numpy_carrier().itemsize() as u64))
                     != Some(t.data.len() as u64)
                 {
                     return Err(err("hex length does not match shape and dtype"));
@@ -447,7 +446,7 @@ impl ObjGraph {
             }
             Obj::Tensor(t) => {
                 if numpy {
-                    return arr(t.dtype.to_numpy(), &t.shape, &t.data);
+                    return arr(t.dtype.numpy_carrier(), &t.shape, &t.data);
                 }
                 let name = match (&t.kind, &t.name) {
                     (TensorKind::Static, _) | (_, None) => None,

@@ -12,12 +12,13 @@
 //! name) for programs and the directory listing order for per-file directories, and the
 //! corpus compares these dicts without regard to order (case.json `dict_order`).
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::file::load_file_bytes;
 use super::load::{LoadError, LoadOptions};
-use super::value::{ArrayView, PaddleDType, Value};
+use super::value::{ArrayView, Value};
 use crate::mapped::Mapped;
 use crate::pickle::{self, Node};
 use crate::program::{self, NamedTensor};
@@ -42,9 +43,9 @@ fn read(p: &Path, whole: bool) -> Result<Mapped, LoadError> {
 /// `np.array(tensor)` of a DenseTensor: C order, little-endian; bfloat16 as uint16. The
 /// array borrows the record's bytes.
 pub fn tensor_ndarray<'a>(t: &DenseTensor<'a>) -> Result<Value<'a>, LoadError> {
-    let dtype = PaddleDType::from_name(t.desc.data_type.paddle_name())
+    let dtype = DType::from_name(t.desc.data_type.name())
         .ok_or(LoadError::Unrepresentable("tensor of this data type"))?
-        .to_numpy();
+        .numpy_carrier();
     let shape = t.desc.dims.iter().map(|&d| d.max(0) as u64).collect();
     Ok(Value::NdArray(ArrayView {
         dtype,

@@ -5,11 +5,12 @@
 //! lists and dicts replaced by copies), dynamic tensors as `tuple(name, ndarray)`
 //! (S-DYN), static tensors as `eval` (S-STATIC), Layers refused (S-LAYER).
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::object::{Array, Obj, ObjGraph, ObjId, Tensor, TensorKind};
-use crate::numpy::{DType, Flavour};
+use crate::numpy::Flavour;
 use crate::pickle::{DtypeNode, Graph, NdArray, Node, NodeId, NpScalar, PyInt};
 
 /// How `paddle.save` is called and where.
@@ -281,7 +282,7 @@ impl<'s> Emitter<'s> {
 
     /// `np.array(tensor.cpu())`: C order, native order; bfloat16 as uint16.
     fn tensor_array(t: &'s Tensor) -> Arr<'s> {
-        let dtype = t.dtype.to_numpy();
+        let dtype = t.dtype.numpy_carrier();
         Arr {
             dtype,
             order: dtype.native_order(),

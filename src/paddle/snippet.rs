@@ -131,7 +131,7 @@ fn emit(g: &ObjGraph, id: ObjId, out: &mut String, done: &mut [bool], depth: usi
             dtype.name()
         ),
         Obj::Tensor(t) => {
-            let np = t.dtype.to_numpy().name();
+            let np = t.dtype.numpy_carrier().name();
             let arr = format!(
                 "np.frombuffer(bytes.fromhex('{}'), dtype='{np}').reshape({}).copy()",
                 hex(&t.data),

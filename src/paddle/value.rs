@@ -1,8 +1,8 @@
 //! What `paddle.load` returns, as a tree of Python values borrowed from the pickle graph.
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 
-use crate::numpy::DType;
 use crate::pickle::{DtypeNode, PyInt};
 
 /// An ndarray's element bytes and layout, borrowed where possible.
@@ -35,99 +35,6 @@ impl ArrayView<'_> {
     }
 }
 
-/// Paddle tensor dtypes (names without the `paddle.` prefix).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PaddleDType {
-    Bool,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    Float16,
-    BFloat16,
-    Float32,
-    Float64,
-    Complex64,
-    Complex128,
-}
-
-impl PaddleDType {
-    pub fn name(self) -> &'static str {
-        match self {
-            PaddleDType::Bool => "bool",
-            PaddleDType::Int8 => "int8",
-            PaddleDType::Int16 => "int16",
-            PaddleDType::Int32 => "int32",
-            PaddleDType::Int64 => "int64",
-            PaddleDType::UInt8 => "uint8",
-            PaddleDType::Float16 => "float16",
-            PaddleDType::BFloat16 => "bfloat16",
-            PaddleDType::Float32 => "float32",
-            PaddleDType::Float64 => "float64",
-            PaddleDType::Complex64 => "complex64",
-            PaddleDType::Complex128 => "complex128",
-        }
-    }
-
-    /// `paddle.to_tensor(ndarray)`'s dtype (rule L-DTYPE): uint16 is read as bfloat16;
-    /// uint32 and uint64 are refused.
-    pub fn from_numpy(d: DType) -> Option<PaddleDType> {
-        Some(match d {
-            DType::Bool => PaddleDType::Bool,
-            DType::Int8 => PaddleDType::Int8,
-            DType::Int16 => PaddleDType::Int16,
-            DType::Int32 => PaddleDType::Int32,
-            DType::Int64 => PaddleDType::Int64,
-            DType::UInt8 => PaddleDType::UInt8,
-            DType::UInt16 => PaddleDType::BFloat16,
-            DType::Float16 => PaddleDType::Float16,
-            DType::Float32 => PaddleDType::Float32,
-            DType::Float64 => PaddleDType::Float64,
-            DType::Complex64 => PaddleDType::Complex64,
-            DType::Complex128 => PaddleDType::Complex128,
-            DType::UInt32 | DType::UInt64 => return None,
-        })
-    }
-
-    /// The numpy dtype `Tensor.numpy()` gives (bfloat16 comes out as uint16).
-    pub fn to_numpy(self) -> DType {
-        match self {
-            PaddleDType::Bool => DType::Bool,
-            PaddleDType::Int8 => DType::Int8,
-            PaddleDType::Int16 => DType::Int16,
-            PaddleDType::Int32 => DType::Int32,
-            PaddleDType::Int64 => DType::Int64,
-            PaddleDType::UInt8 => DType::UInt8,
-            PaddleDType::Float16 => DType::Float16,
-            PaddleDType::BFloat16 => DType::UInt16,
-            PaddleDType::Float32 => DType::Float32,
-            PaddleDType::Float64 => DType::Float64,
-            PaddleDType::Complex64 => DType::Complex64,
-            PaddleDType::Complex128 => DType::Complex128,
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<PaddleDType> {
-        [
-            PaddleDType::Bool,
-            PaddleDType::Int8,
-            PaddleDType::Int16,
-            PaddleDType::Int32,
-            PaddleDType::Int64,
-            PaddleDType::UInt8,
-            PaddleDType::Float16,
-            PaddleDType::BFloat16,
-            PaddleDType::Float32,
-            PaddleDType::Float64,
-            PaddleDType::Complex64,
-            PaddleDType::Complex128,
-        ]
-        .into_iter()
-        .find(|d| d.name() == s.strip_prefix("paddle.").unwrap_or(s))
-    }
-}
-
 /// A loaded Python value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value<'g> {
@@ -154,7 +61,7 @@ pub enum Value<'g> {
     Dtype(DtypeNode),
     /// A `paddle.Tensor`; `name` is `None` where Paddle generated one.
     Tensor {
-        dtype: PaddleDType,
+        dtype: DType,
         array: ArrayView<'g>,
         name: Option<String>,
     },

@@ -6,6 +6,7 @@
 //! symbolically in the exact shapes numpy, CPython and Paddle write, anything else is an
 //! error naming module, name and offset. Every allocation is bounded by the input size.
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use super::ops::{Arg, Instr, Op, Reader};
 use super::{
     DtypeNode, Global, Graph, NdArray, Node, NodeId, NpScalar, Pending, PickleError, PyInt, Sym,
 };
-use crate::numpy::{DType, Flavour};
+use crate::numpy::Flavour;
 
 /// Bounds on work that the input size alone does not bound.
 #[derive(Clone, Debug)]
@@ -910,7 +911,7 @@ impl<'a> Vm<'a, '_> {
                 Node::Pending(Pending::Array(fl))
             }
             (Sym::DtypeType, [Node::Str(descr), Node::Bool(false), Node::Bool(true)]) => {
-                let dt = DType::from_descr(descr)
+                let dt = DType::from_numpy_descr(descr)
                     .ok_or_else(|| bad(&format!("unsupported dtype {descr:?}")))?;
                 Node::Pending(Pending::Dtype(dt))
             }

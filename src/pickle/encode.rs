@@ -754,13 +754,12 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                 }
             }
             Node::Dtype(d) => {
+                let descr = d.dtype.numpy_descr().ok_or_else(|| {
+                    PickleError::Encode(format!("numpy has no {} dtype", d.dtype))
+                })?;
                 let order = [d.order as char];
                 let order: String = order.iter().collect();
-                let args = V::Tuple(vec![
-                    V::Str(d.dtype.descr(), None),
-                    V::Bool(false),
-                    V::Bool(true),
-                ]);
+                let args = V::Tuple(vec![V::Str(descr, None), V::Bool(false), V::Bool(true)]);
                 let state = V::Tuple(vec![
                     V::Int(3),
                     V::Str(&order, None),

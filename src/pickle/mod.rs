@@ -11,11 +11,12 @@ pub mod encode;
 pub mod globals;
 pub mod ops;
 
+use crate::dtype::DType;
 use std::borrow::Cow;
 
 use num_bigint::BigInt;
 
-use crate::numpy::{DType, Flavour};
+use crate::numpy::Flavour;
 
 pub use decode::{decode, decode_with, Limits};
 pub use encode::{encode, encode_to, EncodeOptions};

@@ -31,13 +31,13 @@
 //! `cond` branch), and its `.pdiparams` has no record for it. Non-persistable `pd_op.data` ops are the feed targets; `pd_op.fetch` ops
 //! carry the fetch names.
 
+use crate::dtype::DType;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 use thiserror::Error;
 
 use super::{OpInfo, ProgramFormat, ProgramSummary, VarInfo, KIND_DENSE_TENSOR};
-use crate::tensor_stream::DataType;
 
 /// Why a PIR JSON program could not be read. `path` is a JSON-pointer-like location.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -87,26 +87,26 @@ pub fn decompress_name(name: &str) -> String {
 }
 
 /// Element type named by a PIR builtin type id (`t_f32`, with or without the `0.` prefix).
-pub fn pir_dtype(type_id: &str) -> Option<DataType> {
+pub fn pir_dtype(type_id: &str) -> Option<DType> {
     let t = type_id.split_once('.').map_or(type_id, |(_, t)| t);
     Some(match t {
-        "t_bool" => DataType::Bool,
-        "t_i8" => DataType::Int8,
-        "t_ui8" => DataType::UInt8,
-        "t_i16" => DataType::Int16,
-        "t_ui16" => DataType::UInt16,
-        "t_i32" => DataType::Int32,
-        "t_ui32" => DataType::UInt32,
-        "t_i64" => DataType::Int64,
-        "t_ui64" => DataType::UInt64,
-        "t_f16" => DataType::Float16,
-        "t_bf16" => DataType::BFloat16,
-        "t_f32" => DataType::Float32,
-        "t_f64" => DataType::Float64,
-        "t_c64" => DataType::Complex64,
-        "t_c128" => DataType::Complex128,
-        "t_f8e4m3fn" => DataType::Float8E4M3FN,
-        "t_f8e5m2" => DataType::Float8E5M2,
+        "t_bool" => DType::Bool,
+        "t_i8" => DType::Int8,
+        "t_ui8" => DType::UInt8,
+        "t_i16" => DType::Int16,
+        "t_ui16" => DType::UInt16,
+        "t_i32" => DType::Int32,
+        "t_ui32" => DType::UInt32,
+        "t_i64" => DType::Int64,
+        "t_ui64" => DType::UInt64,
+        "t_f16" => DType::Float16,
+        "t_bf16" => DType::BFloat16,
+        "t_f32" => DType::Float32,
+        "t_f64" => DType::Float64,
+        "t_c64" => DType::Complex64,
+        "t_c128" => DType::Complex128,
+        "t_f8e4m3fn" => DType::Float8E4M3FN,
+        "t_f8e5m2" => DType::Float8E5M2,
         _ => return None,
     })
 }
@@ -156,7 +156,7 @@ fn flag(v: Option<&Value>, default: bool) -> bool {
 }
 
 /// Dtype and shape of a value's `TT` (dense tensor types only).
-fn value_type(value: &Value) -> (Option<DataType>, Vec<i64>) {
+fn value_type(value: &Value) -> (Option<DType>, Vec<i64>) {
     let Some(tt) = value.get("TT") else {
         return (None, Vec::new());
     };
@@ -304,7 +304,7 @@ impl Walk {
                     dtype = named_attr(op.get("A"), "dtype")
                         .and_then(|a| a.get("D"))
                         .and_then(Value::as_str)
-                        .and_then(DataType::from_paddle_name);
+                        .and_then(DType::from_name);
                 }
                 self.params.entry(attr_name.clone()).or_insert(VarInfo {
                     name: attr_name,
