@@ -57,6 +57,7 @@ pub struct Row {
     pub swap_unit: usize,
 }
 
+#[allow(clippy::too_many_arguments)] // one argument per column of the table
 const fn row(
     dtype: DType,
     name: &'static str,
