@@ -8,12 +8,14 @@
 //! file by file (program, params, `.pdiparams.info` pickle, per-variable files), and then
 //! loaded as a whole as `paddle.load(path)` would.
 
+use crate::rules::PyExc;
+use crate::rules::Rule;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::mapped::Mapped;
-use crate::paddle::classify::{classify_graph, workaround_text, Finding};
+use crate::paddle::classify::{classify_graph, Finding};
 use crate::paddle::file::python_class;
 use crate::pickle::globals::{classify, scan_globals, GlobalScan, Verdict};
 use crate::pickle::{self, PickleError, Sym};
@@ -119,7 +121,7 @@ struct Analysis {
     notes: Vec<String>,
 }
 
-fn finding(rule: &'static str, path: String, message: String) -> Finding {
+fn finding(rule: Rule, path: String, message: String) -> Finding {
     Finding {
         rule,
         path,
@@ -130,14 +132,14 @@ fn finding(rule: &'static str, path: String, message: String) -> Finding {
 }
 
 /// The spec rule a decoder refusal falls under (spec/pickle.md).
-fn refusal_rule(e: &PickleError) -> &'static str {
+fn refusal_rule(e: &PickleError) -> Rule {
     use PickleError::*;
     match e {
-        ForbiddenGlobal { .. } => "P-ALLOW",
-        BadCall { .. } | BadBuild { .. } | ForbiddenOpcode { .. } | BadType { .. } => "P-SHAPE",
-        Limit { .. } | TooDeep { .. } => "P-LIMIT",
-        MemoMissing { .. } => "P-MEMO",
-        _ => "P-ERR",
+        ForbiddenGlobal { .. } => Rule::PAllow,
+        BadCall { .. } | BadBuild { .. } | ForbiddenOpcode { .. } | BadType { .. } => Rule::PShape,
+        Limit { .. } | TooDeep { .. } => Rule::PLimit,
+        MemoMissing { .. } => Rule::PMemo,
+        _ => Rule::PErr,
     }
 }
 
@@ -223,14 +225,14 @@ fn safety(
             format!("global {}{refs}", e.dotted())
         };
         findings.push(finding(
-            "P-ALLOW",
+            Rule::PAllow,
             at(e.offsets[0]),
             format!("{what}: {}", e.meaning),
         ));
     }
     for u in &scan.opcodes {
         findings.push(finding(
-            "P-SHAPE",
+            Rule::PShape,
             at(u.offset),
             format!("{}: {}", u.opcode, u.detail),
         ));
@@ -307,7 +309,7 @@ fn analyse(data: &[u8], file: Option<&str>) -> Analysis {
         Err(e) => e,
     };
     let pickle_like = !scan.globals.is_empty() || !scan.opcodes.is_empty();
-    if python_class(&e) == Some("UnpicklingError") && !pickle_like {
+    if python_class(&e) == Some(PyExc::UnpicklingError) && !pickle_like {
         if let Some((format, findings)) = other_format(data, alone) {
             let mut notes = vec![];
             // Streams load (their arrays would be copied for nothing); a program raises.
@@ -595,7 +597,7 @@ pub fn render(r: &Report) -> String {
         for f in &r.findings {
             let _ = writeln!(s, "{} {}: {}", f.rule, f.path, f.message);
             if let Some(w) = f.workaround {
-                let _ = writeln!(s, "    workaround {w}: {}", workaround_text(w));
+                let _ = writeln!(s, "    workaround {w}: {}", w.text());
             }
         }
     }

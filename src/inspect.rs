@@ -743,13 +743,9 @@ pub fn render(r: &Report, color: bool) -> String {
             r.warnings.len()
         );
         for f in &r.warnings {
-            let _ = writeln!(s, "  {} {}: {}", p.warn(f.rule), f.path, f.message);
+            let _ = writeln!(s, "  {} {}: {}", p.warn(f.rule.as_str()), f.path, f.message);
             if let Some(wk) = f.workaround {
-                let _ = writeln!(
-                    s,
-                    "      workaround {wk}: {}",
-                    crate::paddle::classify::workaround_text(wk)
-                );
+                let _ = writeln!(s, "      workaround {wk}: {}", wk.text());
             }
         }
     }

@@ -37,6 +37,7 @@ pub mod numpy;
 pub mod paddle;
 pub mod pickle;
 pub mod program;
+pub mod rules;
 pub mod tensor_stream;
 pub mod view;
 

@@ -6,6 +6,7 @@
 //! (a recording `find_class` that imports nothing; `tests/data/check_globals_oracle.py`).
 //! Human output is snapshotted (insta) on real Paddle files; JSON is checked structurally.
 
+use pdsave::rules::Rule;
 use std::path::Path;
 use std::process::Command;
 
@@ -45,7 +46,7 @@ fn refs(s: &GlobalScan) -> Vec<(usize, &'static str, String)> {
         .collect()
 }
 
-fn rules(b: &[u8]) -> Vec<(&'static str, String)> {
+fn rules(b: &[u8]) -> Vec<(Rule, String)> {
     check_bytes(Path::new("t"), b)
         .findings
         .iter()
@@ -141,7 +142,10 @@ fn every_global_is_listed_where_the_decoder_stops_at_the_first() {
     // One finding per global; the decoder's ForbiddenGlobal at 0 is not repeated.
     assert_eq!(
         rules(b),
-        [("P-ALLOW", "byte 0".into()), ("P-ALLOW", "byte 12".into())]
+        [
+            (Rule::PAllow, "byte 0".into()),
+            (Rule::PAllow, "byte 12".into())
+        ]
     );
     assert_eq!((r.exit, r.exit_code), (Exit::Findings, 1));
 }
@@ -162,7 +166,7 @@ fn stack_global_through_binput_and_latin1_strings() {
     assert!(r.globals[0]
         .meaning
         .contains("would run code on pickle.load"));
-    assert_eq!(rules(b), [("P-ALLOW", "byte 28".into())]);
+    assert_eq!(rules(b), [(Rule::PAllow, "byte 28".into())]);
 }
 
 #[test]
@@ -178,9 +182,9 @@ fn inst_names_its_global_and_is_an_instantiation() {
     assert_eq!(
         rules(b),
         [
-            ("P-ALLOW", "byte 9".into()),
-            ("P-SHAPE", "byte 9".into()),
-            ("P-SHAPE", "byte 9".into())
+            (Rule::PAllow, "byte 9".into()),
+            (Rule::PShape, "byte 9".into()),
+            (Rule::PShape, "byte 9".into())
         ]
     );
 }
@@ -231,7 +235,10 @@ fn ext_persid_and_run_time_calls_are_findings() {
     // The opcode, and the decoder's refusal (ForbiddenOpcode, P-SHAPE).
     assert_eq!(
         rules(b),
-        [("P-SHAPE", "byte 2".into()), ("P-SHAPE", "byte 2".into())]
+        [
+            (Rule::PShape, "byte 2".into()),
+            (Rule::PShape, "byte 2".into())
+        ]
     );
 
     // 0 PERSID '1'; 3 STOP.
@@ -368,7 +375,7 @@ fn eval_is_paddles_own_only_when_the_file_decodes() {
     assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
     assert_eq!(
         (r.findings[0].rule, r.findings[0].path.as_str()),
-        ("P-ALLOW", "byte 2")
+        (Rule::PAllow, "byte 2")
     );
 }
 
@@ -382,7 +389,7 @@ fn allowlisted_globals_in_refused_shapes_stay_paddles_own() {
     assert_eq!(r.findings.len(), 1);
     assert_eq!(
         (r.findings[0].rule, r.findings[0].path.as_str()),
-        ("P-SHAPE", "byte 17")
+        (Rule::PShape, "byte 17")
     );
     assert!(r.findings[0].message.contains("NEWOBJ"));
 }

@@ -1,6 +1,7 @@
 //! The FAQ's code examples (shared/seed/paddle-save-load-faq.txt), replayed with the
 //! reference codec. spec/faq.md says where an example does not work as written.
 
+use pdsave::rules::Rule;
 use serde_json::{json, Value as J};
 
 use pdsave::numpy::Flavour;
@@ -102,9 +103,9 @@ fn faq_non_unique_cases_are_classified() {
     let nd = json!({"t": "ndarray", "dtype": "float32", "shape": [1], "hex": "0000803f"});
     let opts = SaveOptions::default();
     for (items, rule) in [
-        (vec![dyn_t, tuple.clone()], "A-FAQ1"),
-        (vec![static_t, nd.clone()], "A-FAQ2"),
-        (vec![nd, tuple], "A-FAQ3"),
+        (vec![dyn_t, tuple.clone()], Rule::AFaq1),
+        (vec![static_t, nd.clone()], Rule::AFaq2),
+        (vec![nd, tuple], Rule::AFaq3),
     ] {
         let x = ObjGraph::from_json(&json!({"t": "list", "items": items})).unwrap();
         let rules: Vec<_> = classify_object(&x, &opts)

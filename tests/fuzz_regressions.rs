@@ -15,6 +15,7 @@ use pdsave::paddle::save::{save, SaveOptions, Saved};
 use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions};
 use pdsave::pickle::{decode, encode, EncodeOptions, Node, PyInt};
 use pdsave::program::{parse_program_desc, summarize_program};
+use pdsave::rules::Rule;
 use pdsave::tensor_stream::{
     decode_combined, decode_dense_tensor, decode_selected_rows, TensorStreamError as E,
 };
@@ -65,7 +66,10 @@ fn forty_levels_of_shared_lists_are_too_large_for_load_and_check() {
     // fuzz: classify_graph walked every one of the 2^40 paths (paddle_load target, timeout).
     let g = decode(&b).unwrap();
     let findings = quick("classify", || classify_graph(&g));
-    assert!(findings.iter().any(|f| f.rule == "A-LARGE"), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.rule == Rule::ALarge),
+        "{findings:?}"
+    );
 }
 
 #[test]
@@ -148,7 +152,10 @@ fn a_self_referencing_list_is_a_recursion_error_for_load_and_check() {
     let b = corpus_input("n_fuzz_cyclic_list");
     let g = decode(&b).unwrap();
     let findings = quick("classify", || classify_graph(&g));
-    assert!(findings.iter().any(|f| f.rule == "A-DEEP"), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.rule == Rule::ADeep),
+        "{findings:?}"
+    );
     for (_, lo) in LoadOptions::SETS {
         let v = quick("view", || view(&load_file_bytes(&b, lo)).unwrap());
         assert_eq!(v["error"], "RecursionError");
@@ -172,7 +179,7 @@ fn finding_paths_stay_short_under_deep_nesting_with_long_keys() {
     b.push(b'.');
     let g = decode(&b).unwrap();
     let findings = quick("classify", || classify_graph(&g));
-    let iter = findings.iter().filter(|f| f.rule == "A-ITER").count();
+    let iter = findings.iter().filter(|f| f.rule == Rule::AIter).count();
     assert_eq!(iter, levels);
     assert!(findings.iter().all(|f| f.path.len() < 2048));
 }
@@ -190,7 +197,7 @@ fn nesting_a_million_deep_is_a_recursion_error_for_view_and_check() {
     assert_eq!(v["error"], "RecursionError");
     let g = decode(&b).unwrap();
     let findings = quick("classify", || classify_graph(&g));
-    assert!(findings.iter().any(|f| f.rule == "A-DEEP"));
+    assert!(findings.iter().any(|f| f.rule == Rule::ADeep));
 }
 
 // ---- dict keys: Python equality of the objects the decoder builds --------------------------

@@ -174,7 +174,7 @@ fn warnings_of_check_are_listed() {
     let text = pdsave::inspect::render(&r, false);
     assert!(text.contains("warnings"), "{text}");
     for w in &r.warnings {
-        assert!(text.contains(w.rule));
+        assert!(text.contains(w.rule.as_str()));
     }
 }
 

@@ -344,7 +344,7 @@ fn nesting_a_million_deep_decodes_then_fails_cleanly() {
     ));
     match load_pickle(&b, LoadOptions::default()) {
         Err(LoadError::Python {
-            class: "RecursionError",
+            class: pdsave::rules::PyExc::RecursionError,
             ..
         }) => {}
         other => panic!("{other:?}"),

@@ -1,6 +1,7 @@
 //! The conformance properties of spec/harness.md, over generated save-side objects.
 //! A failure prints the counterexample as a Python snippet to replay with real Paddle.
 
+use pdsave::rules::{Rule, Workaround};
 use proptest::prelude::*;
 use serde_json::Value as J;
 
@@ -76,28 +77,28 @@ proptest! {
         let findings = classify_object(&x, &opts(p));
         let vis = visible(&findings);
         // W-NUMPY: when every visible finding is cured by return_numpy=True.
-        if !vis.is_empty() && vis.iter().all(|f| f.workaround == Some("W-NUMPY")) {
+        if !vis.is_empty() && vis.iter().all(|f| f.workaround == Some(Workaround::Numpy)) {
             let g = saved(&x, p).unwrap();
             let back = view_of(&g, LoadOptions { return_numpy: true, keep_name_table: false });
             let ideal = x.ideal_view(true);
             prop_assert!(diff(&back, &ideal).is_none(), "W-NUMPY: {:?}\n{}", diff(&back, &ideal), snippet(&x, p));
         }
         // W-NOTUPLE: the same object with its (str, ndarray) tuples saved as lists.
-        if vis.iter().any(|f| f.workaround == Some("W-NOTUPLE")) {
+        if vis.iter().any(|f| f.workaround == Some(Workaround::NoTuple)) {
             let y = untuple(&x);
             let fy = classify_object(&y, &opts(p));
-            prop_assert!(fy.iter().all(|f| f.workaround != Some("W-NOTUPLE")), "{:?}\n{}", fy, snippet(&y, p));
+            prop_assert!(fy.iter().all(|f| f.workaround != Some(Workaround::NoTuple)), "{:?}\n{}", fy, snippet(&y, p));
             if visible(&fy).is_empty() {
                 let back = view_of(&saved(&y, p).unwrap(), LoadOptions::default());
                 prop_assert!(diff(&back, &y.ideal_view(false)).is_none(), "{}", snippet(&y, p));
             }
         }
         // W-PROTO4: protocol 4 never splits.
-        if vis.iter().any(|f| f.workaround == Some("W-PROTO4")) {
-            prop_assert!(classify_object(&x, &opts(4)).iter().all(|f| f.rule != "A-SPLIT"));
+        if vis.iter().any(|f| f.workaround == Some(Workaround::Proto4)) {
+            prop_assert!(classify_object(&x, &opts(4)).iter().all(|f| f.rule != Rule::ASplit));
         }
         // W-ODICT: the loaded dict has the OrderedDict's items in order.
-        if vis.iter().any(|f| f.rule == "A-ODICT") && vis.len() == 1 {
+        if vis.iter().any(|f| f.rule == Rule::AOdict) && vis.len() == 1 {
             let mut back = view_of(&saved(&x, p).unwrap(), LoadOptions::default());
             back["result"]["t"] = J::from("odict");
             prop_assert!(diff(&back, &x.ideal_view(false)).is_none());

@@ -7,6 +7,7 @@
 //! and a plain ndarray: the classifier sees exactly what `paddle.load` will confuse.
 
 use crate::dtype::DType;
+use crate::rules::{PyExc, Rule, Workaround};
 use serde::Serialize;
 
 use super::object::{Obj, ObjGraph, ObjId, TensorKind};
@@ -17,22 +18,22 @@ use crate::pickle::{Graph, Node, NodeId};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Rule id in `spec/rules.md` (A-…).
-    pub rule: &'static str,
+    pub rule: Rule,
     /// Where, as a Python-like path from the saved object (`obj['w'][0]`).
     pub path: String,
     pub message: String,
     /// Workaround rule id (W-…), if one restores the object.
-    pub workaround: Option<&'static str>,
+    pub workaround: Option<Workaround>,
     /// Visible in the load view (a decoding that differs from the object), or only an
     /// information loss the view does not show (stop_gradient, Parameter).
     pub visible: bool,
 }
 
 fn f(
-    rule: &'static str,
+    rule: Rule,
     path: &str,
     message: impl Into<String>,
-    workaround: Option<&'static str>,
+    workaround: Option<Workaround>,
 ) -> Finding {
     Finding {
         rule,
@@ -172,16 +173,16 @@ fn dtype_findings(
     for (p, d, _) in arrays {
         match d {
             DType::UInt16 if !from_tensor => out.push(f(
-                "A-BF16",
+                Rule::ABf16,
                 p,
                 format!("uint16 {what} becomes a bfloat16 Tensor"),
-                Some("W-NUMPY"),
+                Some(Workaround::Numpy),
             )),
             DType::UInt32 | DType::UInt64 => out.push(f(
-                "A-UINT",
+                Rule::AUint,
                 p,
                 format!("{} {what} makes paddle.load raise ValueError", d.name()),
-                Some("W-NUMPY"),
+                Some(Workaround::Numpy),
             )),
             _ => {}
         }
@@ -224,7 +225,7 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
     s.walk(g, g.root, "obj", 0);
     if s.left == 0 {
         out.push(f(
-            "A-LARGE",
+            Rule::ALarge,
             "obj",
             "shared references expand past pdsave's budget: paddle.load rebuilds every reference (pdsave view refuses it); findings below are those met first",
             None,
@@ -232,7 +233,7 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
     }
     if s.too_deep {
         out.push(f(
-            "A-DEEP",
+            Rule::ADeep,
             "obj",
             "nesting deeper than Python's recursion limit: paddle.load raises RecursionError",
             None,
@@ -240,27 +241,27 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
     }
     for (p, t) in &s.iter_errors {
         out.push(f(
-            "A-ITER",
+            Rule::AIter,
             p,
             format!("a {t} makes paddle.load raise NotImplementedError"),
-            Some("W-PICKLE"),
+            Some(Workaround::Pickle),
         ));
     }
     let tuple_mode = !s.dyn_tensors.is_empty() || !s.user_tuples.is_empty();
     if !s.user_tuples.is_empty() {
         let (rule, why) = if !s.dyn_tensors.is_empty() {
-            ("A-FAQ1", "saved with dynamic Tensors")
+            (Rule::AFaq1, "saved with dynamic Tensors")
         } else if !s.statics.is_empty() {
-            ("A-FAQ2", "saved with a static Tensor")
+            (Rule::AFaq2, "saved with a static Tensor")
         } else {
-            ("A-FAQ3", "saved with only ndarrays")
+            (Rule::AFaq3, "saved with only ndarrays")
         };
         for p in &s.user_tuples {
             out.push(f(
                 rule,
                 p,
                 format!("a (str, ndarray) tuple {why} becomes a Tensor"),
-                Some("W-NOTUPLE"),
+                Some(Workaround::NoTuple),
             ));
         }
     }
@@ -269,28 +270,28 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
         // L-TUPLE applies and a static Tensor's ndarray stays an ndarray.
         for p in &s.statics {
             out.push(f(
-                "A-FAQ2",
+                Rule::AFaq2,
                 p,
                 "a static Tensor saved with dynamic Tensors or (str, ndarray) tuples comes back as an ndarray",
-                Some("W-NUMPY"),
+                Some(Workaround::Numpy),
             ));
         }
     } else if !s.statics.is_empty() {
         for (p, _, _) in &s.arrays {
             out.push(f(
-                "A-FAQ2",
+                Rule::AFaq2,
                 p,
                 "an ndarray saved with a static Tensor comes back as a Tensor",
-                Some("W-NUMPY"),
+                Some(Workaround::Numpy),
             ));
         }
     } else {
         for (p, _, _) in &s.arrays {
             out.push(f(
-                "A-NDARRAY",
+                Rule::ANdarray,
                 p,
                 "an ndarray saved without Tensors comes back as a Tensor",
-                Some("W-NUMPY"),
+                Some(Workaround::Numpy),
             ));
         }
     }
@@ -345,10 +346,10 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
     let state = is_state_dict(x).unwrap_or(false);
     if state && matches!(x.get(x.root), Obj::OrderedDict(_)) {
         out.push(f(
-            "A-ODICT",
+            Rule::AOdict,
             "obj",
             "an OrderedDict state dict is saved and loaded as a dict",
-            Some("W-ODICT"),
+            Some(Workaround::Odict),
         ));
     }
     obj_path(x, x.root, &mut |p, o| {
@@ -356,18 +357,18 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
             let lossless = t.dtype == crate::dtype::DType::Float64 && t.shape == [0];
             if t.kind == TensorKind::Static && t.data.is_empty() && !state && !lossless {
                 out.push(f(
-                    "A-STATIC-EMPTY",
+                    Rule::AStaticEmpty,
                     p,
                     "an empty static Tensor is saved as array([], dtype=float64): its dtype and shape are lost",
-                    Some("W-CONVERT"),
+                    Some(Workaround::Convert),
                 ));
             }
             if t.kind == TensorKind::Parameter || !t.stop_gradient {
                 out.push(Finding {
-                    rule: "A-GRAD",
+                    rule: Rule::AGrad,
                     path: p.to_string(),
                     message: "stop_gradient and Parameter-ness are not saved; the loaded Tensor has stop_gradient=True".into(),
-                    workaround: Some("W-DICT"),
+                    workaround: Some(Workaround::Dict),
                     visible: false,
                 });
             }
@@ -375,12 +376,10 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
     });
     match save(x, opts) {
         Err(e) => {
-            let (rule, w) = match e.class {
-                "NotImplementedError" => ("A-SAVE-ITER", Some("W-CONVERT")),
-                "ValueError" if e.message.contains("Layer") => {
-                    ("A-SAVE-LAYER", Some("W-STATEDICT"))
-                }
-                _ => ("A-SAVE", None),
+            let (rule, w) = match (e.rule, e.class) {
+                (_, PyExc::NotImplementedError) => (Rule::ASaveIter, Some(Workaround::Convert)),
+                (Rule::SLayer, _) => (Rule::ASaveLayer, Some(Workaround::StateDict)),
+                _ => (Rule::ASave, None),
             };
             out.push(f(
                 rule,
@@ -397,7 +396,7 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
                         |&(k, _)| matches!(g.node(k), Node::Str(s) if s == "UnpackBigParamInfor@@"),
                     );
                     if split {
-                        out.push(f("A-SPLIT", "obj", "a big parameter split for protocol 2/3 is merged back at the end of the dict: key order changes", Some("W-PROTO4")));
+                        out.push(f(Rule::ASplit, "obj", "a big parameter split for protocol 2/3 is merged back at the end of the dict: key order changes", Some(Workaround::Proto4)));
                     }
                 }
             }
@@ -410,28 +409,12 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
 /// L-FILE on a combined `.pdiparams` of `records` unnamed records read as one file.
 pub fn combined_params_finding(records: usize) -> Finding {
     Finding {
-        rule: "L-FILE",
+        rule: Rule::LFile,
         path: "file".into(),
         message: format!(
             "a combined .pdiparams of {records} unnamed records: names and order come from the program; paddle.load(file) gives only the first record"
         ),
-        workaround: Some("W-PREFIX"),
+        workaround: Some(Workaround::Prefix),
         visible: true,
-    }
-}
-
-/// What a workaround asks the user to do.
-pub fn workaround_text(id: &str) -> &'static str {
-    match id {
-        "W-NUMPY" => "load with paddle.load(path, return_numpy=True) and convert to Tensors yourself",
-        "W-NOTUPLE" => "do not save (str, ndarray) tuples: save a list or a dict instead",
-        "W-DICT" => "save the extra information next to the tensor, e.g. {'tensor': t, 'stop_gradient': t.stop_gradient}",
-        "W-ODICT" => "rebuild it with collections.OrderedDict(paddle.load(path)): the order is kept",
-        "W-PROTO4" => "save with protocol=4, which never splits parameters",
-        "W-CONVERT" => "convert the value before saving (bytes → np.frombuffer(b, np.uint8), tensor → tensor.numpy())",
-        "W-STATEDICT" => "save layer.state_dict() instead of the Layer",
-        "W-PICKLE" => "read the file with pickle.load(f, encoding='latin1') instead of paddle.load",
-        "W-PREFIX" => "load the model's prefix (paddle.load('dir/model')) so the program names the records",
-        _ => "",
     }
 }

@@ -4,6 +4,7 @@
 //! fails too — and raises ValueError (L-FILE).
 
 use crate::dtype::DType;
+use crate::rules::PyExc;
 use std::borrow::Cow;
 
 use super::load::{load_graph, LoadError, LoadOptions};
@@ -12,17 +13,17 @@ use crate::pickle::{self, PickleError};
 use crate::tensor_stream;
 
 /// What CPython's unpickler raises for a pdsave decode error, when pdsave can tell.
-pub fn python_class(e: &PickleError) -> Option<&'static str> {
+pub fn python_class(e: &PickleError) -> Option<PyExc> {
     use PickleError::*;
     Some(match e {
-        NoStop { .. } => "EOFError",
+        NoStop { .. } => PyExc::EOFError,
         UnknownOpcode { .. }
         | Truncated { .. }
         | StackUnderflow { .. }
         | NoMark { .. }
         | BadProtocol { .. }
-        | BadArgument { .. } => "UnpicklingError",
-        InvalidUtf8 { .. } => "UnicodeDecodeError",
+        | BadArgument { .. } => PyExc::UnpicklingError,
+        InvalidUtf8 { .. } => PyExc::UnicodeDecodeError,
         _ => return None,
     })
 }
@@ -93,7 +94,7 @@ pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, Load
     let g = match pickle::decode(data) {
         Ok(g) => return load_graph(&g, opts),
         Err(e) => match python_class(&e) {
-            Some("UnpicklingError") => e,
+            Some(PyExc::UnpicklingError) => e,
             Some(class) => {
                 return Err(LoadError::Python {
                     class,
@@ -113,7 +114,7 @@ pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, Load
     // In dynamic-graph mode, Paddle 2.6.2 and 3.3.1 both fail to rebuild a Program from a
     // ProgramDesc file and raise ValueError (corpus y_p*_program, *_pdmodel): so does pdsave.
     Err(LoadError::Python {
-        class: "ValueError",
+        class: PyExc::ValueError,
         message: format!("`paddle.load` can not parse the file (as a pickle: {g}; as a tensor stream: {tensor_err})"),
     })
 }

@@ -4,6 +4,7 @@
 //! (L-NUMPY), ndarray → Tensor dtypes (L-DTYPE) and the errors Paddle raises (L-ITER).
 
 use crate::dtype::DType;
+use crate::rules::PyExc;
 use std::borrow::Cow;
 
 use super::value::{ArrayView, Value};
@@ -51,10 +52,7 @@ pub enum LoadError {
     Pickle(#[from] PickleError),
     /// `paddle.load` itself raises this Python exception on these bytes.
     #[error("paddle.load raises {class}: {message}")]
-    Python {
-        class: &'static str,
-        message: String,
-    },
+    Python { class: PyExc, message: String },
     /// The value has no node in the load view (e.g. a numpy dtype object).
     #[error("a {0} has no node in the load view")]
     Unrepresentable(&'static str),
@@ -65,7 +63,7 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    fn py(class: &'static str, message: impl Into<String>) -> Self {
+    fn py(class: PyExc, message: impl Into<String>) -> Self {
         LoadError::Python {
             class,
             message: message.into(),
@@ -172,7 +170,7 @@ impl<'x, 'a: 'r, 'r> Builder<'x, 'a, 'r> {
     fn value_inner(&mut self, id: NodeId, depth: usize) -> Result<Value<'r>, LoadError> {
         if depth > MAX_DEPTH {
             return Err(LoadError::py(
-                "RecursionError",
+                PyExc::RecursionError,
                 "maximum recursion depth exceeded",
             ));
         }
@@ -308,22 +306,22 @@ fn pack_loaded_dict(v: &mut Value) -> Result<(), LoadError> {
     let info = its[pos].1.clone();
     let Some(info_items) = items(&info) else {
         return Err(LoadError::py(
-            "AttributeError",
+            PyExc::AttributeError,
             "UnpackBigParamInfor@@ is not a dict",
         ));
     };
     let mut removes: Vec<Value> = Vec::new();
     for (key, spec) in info_items {
-        let spec_items =
-            items(spec).ok_or_else(|| LoadError::py("TypeError", "slice info is not a dict"))?;
+        let spec_items = items(spec)
+            .ok_or_else(|| LoadError::py(PyExc::TypeError, "slice info is not a dict"))?;
         let get = |name: &'static str| {
             find(spec_items, &str_key(name))
                 .map(|i| &spec_items[i].1)
-                .ok_or_else(|| LoadError::py("KeyError", name))
+                .ok_or_else(|| LoadError::py(PyExc::KeyError, name))
         };
         let slices = match get("slices")? {
             Value::List(s) | Value::Tuple(s) => s.clone(),
-            _ => return Err(LoadError::py("TypeError", "slices is not a list")),
+            _ => return Err(LoadError::py(PyExc::TypeError, "slices is not a list")),
         };
         let shape: Vec<u64> = match get("OriginShape")? {
             Value::Tuple(s) | Value::List(s) => s
@@ -333,31 +331,40 @@ fn pack_loaded_dict(v: &mut Value) -> Result<(), LoadError> {
                     _ => None,
                 })
                 .collect::<Option<Vec<u64>>>()
-                .ok_or_else(|| LoadError::py("ValueError", "bad OriginShape"))?,
-            _ => return Err(LoadError::py("TypeError", "OriginShape is not a tuple")),
+                .ok_or_else(|| LoadError::py(PyExc::ValueError, "bad OriginShape"))?,
+            _ => {
+                return Err(LoadError::py(
+                    PyExc::TypeError,
+                    "OriginShape is not a tuple",
+                ))
+            }
         };
         let mut data: Vec<u8> = Vec::new();
         let mut first: Option<(crate::dtype::DType, u8)> = None;
         for s in &slices {
-            let i = find(its, s).ok_or_else(|| LoadError::py("KeyError", "slice missing"))?;
+            let i = find(its, s).ok_or_else(|| LoadError::py(PyExc::KeyError, "slice missing"))?;
             let Value::NdArray(a) = &its[i].1 else {
-                return Err(LoadError::py("ValueError", "slice is not an ndarray"));
+                return Err(LoadError::py(PyExc::ValueError, "slice is not an ndarray"));
             };
             match first {
                 None => first = Some((a.dtype, a.order)),
                 Some(f) if f != (a.dtype, a.order) => {
-                    return Err(LoadError::py("ValueError", "slices of different dtypes"));
+                    return Err(LoadError::py(
+                        PyExc::ValueError,
+                        "slices of different dtypes",
+                    ));
                 }
                 _ => {}
             }
             data.extend_from_slice(&a.c_order_le());
         }
-        let (dtype, _) = first
-            .ok_or_else(|| LoadError::py("ValueError", "need at least one array to concatenate"))?;
+        let (dtype, _) = first.ok_or_else(|| {
+            LoadError::py(PyExc::ValueError, "need at least one array to concatenate")
+        })?;
         let n: Option<u64> = shape.iter().try_fold(1u64, |a, &b| a.checked_mul(b));
         if n.and_then(|n| n.checked_mul(dtype.itemsize() as u64)) != Some(data.len() as u64) {
             return Err(LoadError::py(
-                "ValueError",
+                PyExc::ValueError,
                 "cannot reshape merged slices to OriginShape",
             ));
         }
@@ -389,7 +396,7 @@ fn pack_loaded_dict(v: &mut Value) -> Result<(), LoadError> {
 fn to_tensor<'a>(a: ArrayView<'a>, name: Option<String>) -> Result<Value<'a>, LoadError> {
     let dtype = DType::to_tensor(a.dtype).ok_or_else(|| {
         LoadError::py(
-            "ValueError",
+            PyExc::ValueError,
             format!(
                 "(InvalidArgument) Input object type error or incompatible array data type ({})",
                 a.dtype.name()
@@ -416,14 +423,14 @@ fn name_table_path(v: &mut Value, opts: LoadOptions) -> Result<(), LoadError> {
         t if is_dict(t) => items(t).cloned().unwrap_or_default(),
         _ => {
             return Err(LoadError::py(
-                "AttributeError",
+                PyExc::AttributeError,
                 "the name table has no items()",
             ))
         }
     };
     for (key, name) in table {
         let i = find(its, &key)
-            .ok_or_else(|| LoadError::py("KeyError", "a key of the name table is missing"))?;
+            .ok_or_else(|| LoadError::py(PyExc::KeyError, "a key of the name table is missing"))?;
         if let Value::NdArray(_) = &its[i].1 {
             if opts.return_numpy {
                 continue;
@@ -433,7 +440,7 @@ fn name_table_path(v: &mut Value, opts: LoadOptions) -> Result<(), LoadError> {
             };
             let name = match name {
                 Value::Str(s) => s.into_owned(),
-                _ => return Err(LoadError::py("TypeError", "tensor name must be a str")),
+                _ => return Err(LoadError::py(PyExc::TypeError, "tensor name must be a str")),
             };
             its[i].1 = to_tensor(a, Some(name).filter(|n| !n.is_empty()))?;
         }
@@ -458,7 +465,7 @@ fn contains_varbase(v: &Value, depth: usize) -> Result<bool, LoadError> {
 fn contains_varbase_inner(v: &Value, depth: usize) -> Result<bool, LoadError> {
     if depth > MAX_DEPTH {
         return Err(LoadError::py(
-            "RecursionError",
+            PyExc::RecursionError,
             "maximum recursion depth exceeded",
         ));
     }
@@ -506,7 +513,10 @@ fn convert<'a>(v: Value<'a>, tuple_mode: bool, opts: LoadOptions) -> Result<Valu
                     to_tensor(a, Some(n.into_owned()).filter(|n| !n.is_empty()))
                 }
             }
-            _ => Err(LoadError::py("TypeError", "not a (name, ndarray) tuple")),
+            _ => Err(LoadError::py(
+                PyExc::TypeError,
+                "not a (name, ndarray) tuple",
+            )),
         }
     } else {
         match v {
@@ -534,7 +544,7 @@ fn parse_every_inner<'a>(
 ) -> Result<Value<'a>, LoadError> {
     if depth > MAX_DEPTH {
         return Err(LoadError::py(
-            "RecursionError",
+            PyExc::RecursionError,
             "maximum recursion depth exceeded",
         ));
     }
@@ -565,8 +575,7 @@ fn parse_every_inner<'a>(
         Value::Tuple(i) => Value::Tuple(walk(i)?),
         Value::Set(i) => Value::Set(walk(i)?),
         Value::Bytes(_) | Value::ByteArray(_) | Value::FrozenSet(_) => {
-            return Err(LoadError::py(
-                "NotImplementedError",
+            return Err(LoadError::py(PyExc::NotImplementedError,
                 format!(
                     "The iterable objects supported are tuple, list, dict, OrderedDict, string. But received <class '{}'>.",
                     v.type_name()

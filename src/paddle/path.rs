@@ -13,6 +13,7 @@
 //! corpus compares these dicts without regard to order (case.json `dict_order`).
 
 use crate::dtype::DType;
+use crate::rules::PyExc;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,7 @@ use crate::pickle::{self, Node};
 use crate::program::{self, NamedTensor};
 use crate::tensor_stream::DenseTensor;
 
-fn py(class: &'static str, message: impl Into<String>) -> LoadError {
+fn py(class: PyExc, message: impl Into<String>) -> LoadError {
     LoadError::Python {
         class,
         message: message.into(),
@@ -37,7 +38,7 @@ fn read(p: &Path, whole: bool) -> Result<Mapped, LoadError> {
     } else {
         Mapped::open(p)
     }
-    .map_err(|e| py("OSError", format!("{}: {e}", p.display())))
+    .map_err(|e| py(PyExc::OSError, format!("{}: {e}", p.display())))
 }
 
 /// `np.array(tensor)` of a DenseTensor: C order, little-endian; bfloat16 as uint16. The
@@ -67,7 +68,7 @@ fn dict(items: Vec<(String, Value<'_>)>) -> Value<'_> {
 }
 
 fn model_error(e: program::ModelError) -> LoadError {
-    py("ValueError", e.to_string())
+    py(PyExc::ValueError, e.to_string())
 }
 
 /// `path` with `suffix` appended to its last component (`dir/model` → `dir/model.pdiparams`).
@@ -135,13 +136,13 @@ fn open_with(path: &Path, whole: bool) -> Result<Opened, LoadError> {
     let form = match (model, dir) {
         (Some(_), true) => {
             return Err(py(
-                "ValueError",
+                PyExc::ValueError,
                 format!("{}.pdmodel and the directory both exist", path.display()),
             ))
         }
         (None, false) => {
             return Err(py(
-                "ValueError",
+                PyExc::ValueError,
                 format!(
                     "The ``path`` ({}) to load model not exists.",
                     path.display()
@@ -187,8 +188,10 @@ impl Opened {
                 for (name, data) in files {
                     let data = data.as_ref().map_err(Clone::clone)?;
                     // The `load` op reads one DenseTensor and fails on anything else.
-                    let (t, _) = crate::tensor_stream::decode_dense_tensor_prefix(data)
-                        .map_err(|e| py("ValueError", format!("{name}: not a tensor file: {e}")))?;
+                    let (t, _) =
+                        crate::tensor_stream::decode_dense_tensor_prefix(data).map_err(|e| {
+                            py(PyExc::ValueError, format!("{name}: not a tensor file: {e}"))
+                        })?;
                     items.push((name.clone(), tensor_ndarray(&t)?));
                 }
                 Ok(dict(items))
@@ -235,7 +238,7 @@ fn load_prefix<'a>(
                 .map(|(_, s)| s.clone());
             *name = s.ok_or_else(|| {
                 py(
-                    "AssertionError",
+                    PyExc::AssertionError,
                     format!("Cannot find saved variable ({name})'s structured name"),
                 )
             })?;
@@ -256,7 +259,7 @@ pub fn structured_names(info: &[u8]) -> Result<Vec<(String, String)>, LoadError>
     let g = pickle::decode(info)?;
     let bad = || {
         py(
-            "KeyError",
+            PyExc::KeyError,
             "the .pdiparams.info file is not a {name: {'structured_name': ...}} dict",
         )
     };
@@ -292,8 +295,8 @@ fn open_directory(dir: &Path, whole: bool) -> Result<Form, LoadError> {
         .find(|p| p.is_file());
     if let Some(model) = model {
         let program = read(&model, whole)?;
-        let summary =
-            program::summarize_program(&program).map_err(|e| py("ValueError", e.to_string()))?;
+        let summary = program::summarize_program(&program)
+            .map_err(|e| py(PyExc::ValueError, e.to_string()))?;
         let mut vars = Vec::new();
         for v in &summary.persistable {
             if let Ok(b) = read(&dir.join(&v.name), whole) {
@@ -315,10 +318,10 @@ fn walk(
     whole: bool,
 ) -> Result<(), LoadError> {
     if depth > 64 {
-        return Err(py("RecursionError", "directory nested too deeply"));
+        return Err(py(PyExc::RecursionError, "directory nested too deeply"));
     }
-    let rd =
-        std::fs::read_dir(dir).map_err(|e| py("OSError", format!("{}: {e}", dir.display())))?;
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| py(PyExc::OSError, format!("{}: {e}", dir.display())))?;
     let mut subdirs = Vec::new();
     for e in rd.flatten() {
         let p = e.path();

@@ -6,6 +6,7 @@
 //! (S-DYN), static tensors as `eval` (S-STATIC), Layers refused (S-LAYER).
 
 use crate::dtype::DType;
+use crate::rules::{PyExc, Rule};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -48,12 +49,15 @@ pub enum Saved<'s> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("paddle.save raises {class}: {message}")]
 pub struct SaveError {
-    pub class: &'static str,
+    /// The save rule that raises (S-WALK, S-LAYER, S-PROTO, …).
+    pub rule: Rule,
+    pub class: PyExc,
     pub message: String,
 }
 
-fn err(class: &'static str, message: impl Into<String>) -> SaveError {
+fn err(rule: Rule, class: PyExc, message: impl Into<String>) -> SaveError {
     SaveError {
+        rule,
         class,
         message: message.into(),
     }
@@ -80,7 +84,11 @@ fn contains_paddle(g: &ObjGraph, id: ObjId, depth: usize) -> Result<bool, SaveEr
 
 fn contains_paddle_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<bool, SaveError> {
     if depth > MAX_DEPTH {
-        return Err(err("RecursionError", "maximum recursion depth exceeded"));
+        return Err(err(
+            Rule::SWalk,
+            PyExc::RecursionError,
+            "maximum recursion depth exceeded",
+        ));
     }
     let o = g.get(id);
     if matches!(o, Obj::Tensor(_) | Obj::Layer | Obj::Program) {
@@ -123,7 +131,11 @@ fn walk_check(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveError> {
 
 fn walk_check_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveError> {
     if depth > MAX_DEPTH {
-        return Err(err("RecursionError", "maximum recursion depth exceeded"));
+        return Err(err(
+            Rule::SWalk,
+            PyExc::RecursionError,
+            "maximum recursion depth exceeded",
+        ));
     }
     match g.get(id) {
         Obj::Dict(_) | Obj::OrderedDict(_) | Obj::List(_) | Obj::Tuple(_) => {
@@ -145,7 +157,8 @@ fn walk_check_inner(g: &ObjGraph, id: ObjId, depth: usize) -> Result<(), SaveErr
                 _ => "frozenset",
             };
             Err(err(
-                "NotImplementedError",
+                Rule::SWalk,
+                PyExc::NotImplementedError,
                 format!("The iterable objects supported are tuple, list, dict, OrderedDict, string. But received <class '{t}'>."),
             ))
         }
@@ -173,7 +186,8 @@ pub fn save<'s>(g: &'s ObjGraph, opts: &SaveOptions) -> Result<Saved<'s>, SaveEr
     }
     if !(2..=4).contains(&opts.protocol) {
         return Err(err(
-            "ValueError",
+            Rule::SProto,
+            PyExc::ValueError,
             format!(
                 "Expected 1<'protocol'<5, but received protocol={}",
                 opts.protocol
@@ -313,7 +327,8 @@ impl<'s> Emitter<'s> {
     fn emit_inner(&mut self, id: ObjId, ctx: Ctx, depth: usize) -> Result<NodeId, SaveError> {
         if depth > MAX_DEPTH {
             return Err(err(
-                "RecursionError",
+                Rule::SWalk,
+                PyExc::RecursionError,
                 "maximum recursion depth exceeded while pickling an object",
             ));
         }
@@ -414,7 +429,8 @@ impl<'s> Emitter<'s> {
             Obj::Tensor(t) => {
                 if !self.generic {
                     return Err(err(
-                        "RuntimeError",
+                        Rule::SStaticSd,
+                        PyExc::RuntimeError,
                         "(PreconditionNotMet) Tensor is not in shared memory.",
                     ));
                 }
@@ -441,13 +457,15 @@ impl<'s> Emitter<'s> {
             }
             Obj::Layer => {
                 return Err(err(
-                    "ValueError",
+                    Rule::SLayer,
+                    PyExc::ValueError,
                     "paddle do not support saving `paddle.nn.Layer` object.",
                 ))
             }
             Obj::Program => {
                 return Err(err(
-                    "TypeError",
+                    Rule::SProgram,
+                    PyExc::TypeError,
                     "a Program inside another object cannot be pickled",
                 ))
             }
@@ -469,7 +487,11 @@ impl<'s> Emitter<'s> {
     /// with the plain pickler (no dispatch table, no pre-walk).
     fn state_dict(&mut self, opts: &SaveOptions) -> Result<NodeId, SaveError> {
         let (Obj::Dict(items) | Obj::OrderedDict(items)) = self.src.get(self.src.root) else {
-            return Err(err("NotImplementedError", "state dict must be a dict"));
+            return Err(err(
+                Rule::STable,
+                PyExc::NotImplementedError,
+                "state dict must be a dict",
+            ));
         };
         let items = items.clone();
         let root = self.out.add(Node::None);
@@ -490,7 +512,8 @@ impl<'s> Emitter<'s> {
                 }
                 Obj::Tensor(_) => {
                     return Err(err(
-                        "RuntimeError",
+                        Rule::SStaticSd,
+                        PyExc::RuntimeError,
                         "(PreconditionNotMet) Tensor is not in shared memory.",
                     ));
                 }
@@ -536,7 +559,13 @@ impl<'s> Emitter<'s> {
             let key = saved[*pos].0;
             let key_str = match self.out.node(key) {
                 Node::Str(s) => s.to_string(),
-                _ => return Err(err("TypeError", "big parameter keys must be str")),
+                _ => {
+                    return Err(err(
+                        Rule::SSplit,
+                        PyExc::TypeError,
+                        "big parameter keys must be str",
+                    ))
+                }
             };
             // value.flatten(): C order, same dtype object. Borrowed unless the array is in
             // Fortran order (then one transposed copy).

@@ -133,7 +133,30 @@ pub fn lookup_global(module: &[u8], name: &[u8]) -> Option<Global> {
         .find(|g| g.module.as_bytes() == module && g.name.as_bytes() == name)
 }
 
-/// The allowlisted global for a symbol, spelled for a protocol and numpy flavour.
+impl Sym {
+    /// The Python name of the callable or class (`_reconstruct`, `tuple`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Sym::Reconstruct => "_reconstruct",
+            Sym::Scalar => "scalar",
+            Sym::NdArrayType => "ndarray",
+            Sym::DtypeType => "dtype",
+            Sym::Tuple => "tuple",
+            Sym::Set => "set",
+            Sym::FrozenSet => "frozenset",
+            Sym::ByteArray => "bytearray",
+            Sym::Complex => "complex",
+            Sym::Bytes => "bytes",
+            Sym::OrderedDict => "OrderedDict",
+            Sym::CodecsEncode => "encode",
+            Sym::Eval => "eval",
+        }
+    }
+}
+
+/// The allowlisted global for a symbol, spelled as CPython writes it for a protocol
+/// (`__builtin__` below protocol 3) and numpy flavour (every result is in
+/// [`ALLOWED_GLOBALS`]: a test checks it).
 pub fn global_for(sym: Sym, protocol: u8, flavour: Flavour) -> Global {
     let builtins = if protocol < 3 {
         "__builtin__"
@@ -145,13 +168,19 @@ pub fn global_for(sym: Sym, protocol: u8, flavour: Flavour) -> Global {
         Sym::NdArrayType | Sym::DtypeType => "numpy",
         Sym::OrderedDict => "collections",
         Sym::CodecsEncode => "_codecs",
-        _ => builtins,
+        Sym::Tuple
+        | Sym::Set
+        | Sym::FrozenSet
+        | Sym::ByteArray
+        | Sym::Complex
+        | Sym::Bytes
+        | Sym::Eval => builtins,
     };
-    ALLOWED_GLOBALS
-        .iter()
-        .copied()
-        .find(|g| g.sym == sym && g.module == module)
-        .unwrap_or(ALLOWED_GLOBALS[0])
+    Global {
+        module,
+        name: sym.name(),
+        sym,
+    }
 }
 
 /// A numpy dtype object.
@@ -285,8 +314,15 @@ pub struct Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
+    /// The node `id` names. Ids come from [`Graph::add`] (the decoder, the pickler's
+    /// `save`, a rebuilt skeleton, which checks every id first): one from another graph is
+    /// a bug, and panics like a slice index would.
     pub fn node(&self, id: NodeId) -> &Node<'a> {
-        self.nodes.get(id as usize).unwrap_or(&Node::None)
+        &self.nodes[id as usize]
+    }
+    /// The node `id` names, if this graph has one.
+    pub fn get(&self, id: NodeId) -> Option<&Node<'a>> {
+        self.nodes.get(id as usize)
     }
     /// A new, empty graph whose root is `None`.
     pub fn new(protocol: u8) -> Self {
@@ -304,7 +340,6 @@ impl<'a> Graph<'a> {
         self.nodes.push(n);
         (self.nodes.len() - 1) as NodeId
     }
-    /// The dtype node of an ndarray or scalar.
     /// The child nodes of a node ([`Node::children`]).
     pub fn children(&self, id: NodeId) -> Vec<NodeId> {
         self.node(id).children()
@@ -436,6 +471,44 @@ impl PickleError {
             | InvalidUtf8 { offset, .. }
             | Limit { offset, .. } => Some(*offset),
             Encode(_) | TooDeep { .. } | Io(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_for_spells_only_allowlisted_globals() {
+        let syms = [
+            Sym::Reconstruct,
+            Sym::Scalar,
+            Sym::NdArrayType,
+            Sym::DtypeType,
+            Sym::Tuple,
+            Sym::Set,
+            Sym::FrozenSet,
+            Sym::ByteArray,
+            Sym::Complex,
+            Sym::Bytes,
+            Sym::OrderedDict,
+            Sym::CodecsEncode,
+            Sym::Eval,
+        ];
+        for sym in syms {
+            for protocol in 0..=5 {
+                for flavour in [Flavour::Numpy1, Flavour::Numpy2] {
+                    let g = global_for(sym, protocol, flavour);
+                    assert_eq!(
+                        lookup_global(g.module.as_bytes(), g.name.as_bytes()),
+                        Some(g)
+                    );
+                }
+            }
+        }
+        for g in ALLOWED_GLOBALS {
+            assert_eq!(g.name, g.sym.name());
         }
     }
 }
