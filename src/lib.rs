@@ -1,35 +1,50 @@
 //! pdsave: a reference encoder/decoder and conformance harness for PaddlePaddle's save formats.
 //!
-//! Data flows one way: bytes → [`pickle`] graph → [`numpy`] reduce forms → Paddle semantics → view.
-//! A pickle is never executed: globals are symbols checked against an exact allowlist.
+//! Data flows one way (spec/README.md, "Architecture"): bytes → [`source`] (what a PATH is,
+//! each file's kind sniffed once) → codecs ([`pickle`] graph, [`tensor_stream`], [`program`],
+//! safetensors) → Paddle's rules ([`paddle::plan`], on one graph walk, [`paddle::walk`]) →
+//! the loaded value ([`paddle::load`]) → [`view`] / [`check`] / [`inspect`] / [`convert`].
+//! A pickle is never executed: globals are symbols checked against an exact allowlist. Each
+//! dtype is one row of [`dtype`]; rule ids are typed in [`rules`].
 //!
 //! The entry points, one per job:
 //!
 //! | job | function |
 //! |---|---|
 //! | decode / encode a pickle | [`pickle::decode()`], [`pickle::encode()`] |
-//! | what `paddle.load` returns | [`paddle::file::load_file_bytes`], [`paddle::path::open`] |
+//! | what a PATH is | [`source::Source::open`], [`source::sniff`] |
+//! | what `paddle.load` returns | [`paddle::path::load`], [`paddle::file::load_file_bytes`] |
 //! | what `paddle.save` writes | [`paddle::save::save`] |
-//! | the load view (JSON) | [`view::view`] |
+//! | the load view (JSON) | [`view::view`], [`view::write_view`] |
 //! | tensor streams, programs | [`tensor_stream::decode_dense_tensor`], [`program::summarize_program`] |
-//! | inspect, check, convert | [`inspect::inspect`], [`check`], [`convert`] |
+//! | inspect, check, convert | [`inspect::inspect`], [`check::check`], [`convert::convert`] |
 //! | the conformance runner | [`conformance::validate::run`] |
 //!
 //! ```
 //! // What paddle.load gives for a state dict Paddle 3.3.1 wrote, as the JSON view.
-//! let opened = pdsave::paddle::path::open(
+//! use pdsave::paddle::{load::Item, path};
+//! let src = pdsave::source::Source::open(
 //!     "corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams".as_ref(),
+//!     false,
 //! )
 //! .unwrap();
-//! let value = opened.load(Default::default());
-//! let view = pdsave::view::view(&value).unwrap();
+//! let loaded = path::load(&src, Default::default());
+//! let view = pdsave::view::view(&loaded).unwrap();
 //! assert_eq!(view["result"]["t"], "dict");
 //! assert_eq!(view["result"]["items"][0][1]["t"], "tensor");
+//! // The same value, walked in Rust: every entry is a Tensor with its Paddle name.
+//! let Ok(l) = &loaded else { panic!() };
+//! let Item::Dict(items) = l.root() else { panic!() };
+//! for (k, v) in items.iter() {
+//!     let (Item::Str(key), Item::Tensor { dtype, array, name }) = (k, v) else { panic!() };
+//!     println!("{key}: {dtype} {:?} {name:?}, {} bytes", array.shape, array.data.len());
+//! }
 //! ```
 
 pub mod check;
 pub mod conformance;
 pub mod convert;
+pub mod digest;
 pub mod dtype;
 #[cfg(feature = "harness")]
 pub mod gen;
@@ -38,6 +53,7 @@ pub mod paddle;
 pub mod pickle;
 pub mod program;
 pub mod rules;
+pub mod source;
 pub mod tensor_stream;
 pub mod view;
 

@@ -274,36 +274,41 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 keep_name_table,
             };
             // A file, a prefix or a directory (L-PATH), mapped; arrays borrow from the maps.
-            let opened = pdsave::paddle::path::open_whole(&path);
-            let view = |r: &Result<pdsave::paddle::Value, pdsave::paddle::LoadError>| {
+            pdsave::paddle::path::with_loaded(&path, opts, true, |r| {
                 // A Python exception is a view (printed below); say what raised it. Refused
                 // input has no view and is reported once, as the command's error.
                 if let Err(e @ pdsave::paddle::LoadError::Python { .. }) = r {
                     eprintln!("pdsave: {}: {e}", path.display());
                 }
                 let bar = match r {
-                    Ok(v) => progress(pdsave::view::array_bytes(v), "sha256"),
+                    Ok(l) => progress(pdsave::view::array_bytes(l), "sha256"),
                     Err(_) => indicatif::ProgressBar::hidden(),
                 };
-                let v = pdsave::view::view_with(r, &|b| bar.inc(b));
-                bar.finish_and_clear();
-                v
-            };
-            let v = match &opened {
-                Ok(o) => o.with_value(opts, view),
-                Err(e) => view(&Err(e.clone())),
-            };
-            match v {
-                Ok(v) => {
-                    if pretty {
-                        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-                    } else {
-                        outln!("{v}");
+                let done = |b| bar.inc(b);
+                let rejected =
+                    |e: pdsave::paddle::LoadError| format!("{}: rejected: {e}", path.display());
+                if pretty {
+                    let v = pdsave::view::view_with(r, &done).map_err(rejected)?;
+                    bar.finish_and_clear();
+                    outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                } else {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let written = pdsave::view::write_view(r, &mut out, &done).map_err(rejected)?;
+                    bar.finish_and_clear();
+                    let written = written.and_then(|()| {
+                        use std::io::Write as _;
+                        out.write_all(b"\n")?;
+                        out.flush()
+                    });
+                    if let Err(e) = written {
+                        if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            std::process::exit(0);
+                        }
+                        return Err(format!("writing the view: {e}"));
                     }
-                    Ok(ExitCode::SUCCESS)
                 }
-                Err(e) => Err(format!("{}: rejected: {e}", path.display())),
-            }
+                Ok(ExitCode::SUCCESS)
+            })
         }
         Cmd::Disasm { file } => {
             let data = read(&file)?;

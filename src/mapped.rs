@@ -20,7 +20,7 @@ impl Mapped {
     /// let m = pdsave::mapped::Mapped::open("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams".as_ref())
     ///     .unwrap();
     /// let v = pdsave::paddle::file::load_file_bytes(&m, Default::default()).unwrap();
-    /// assert_eq!(v.type_name(), "dict");
+    /// assert_eq!(v.root().type_name(), "dict");
     /// ```
     pub fn open(path: &Path) -> std::io::Result<Mapped> {
         Mapped::open_with(path, false)

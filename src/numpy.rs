@@ -52,6 +52,22 @@ pub fn to_little_endian(dtype: DType, order: u8, data: &[u8]) -> std::borrow::Co
     std::borrow::Cow::Owned(v)
 }
 
+/// An array's element bytes in C order, little-endian (borrowed when they already are).
+pub fn c_order_le<'a>(
+    dtype: DType,
+    order: u8,
+    shape: &[u64],
+    fortran: bool,
+    data: &'a [u8],
+) -> std::borrow::Cow<'a, [u8]> {
+    let le = to_little_endian(dtype, order, data);
+    if fortran && shape.len() > 1 {
+        std::borrow::Cow::Owned(fortran_to_c(shape, dtype.itemsize(), &le))
+    } else {
+        le
+    }
+}
+
 /// Reorders Fortran-ordered element bytes into C order (zeros when `data` is short).
 pub fn fortran_to_c(shape: &[u64], itemsize: usize, data: &[u8]) -> Vec<u8> {
     let n: usize = shape.iter().map(|&d| d as usize).product();

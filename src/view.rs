@@ -1,96 +1,61 @@
 //! The load view (`../shared/VIEW.md`, restated in `spec/view.md`): JSON describing what
 //! `paddle.load` returns or raises, and the comparison that the harness uses on views.
+//!
+//! The view is a [`serde::Serialize`] over the loaded value ([`Loaded`]): it streams to a
+//! writer ([`write_view`]) or builds a JSON value ([`view`]) without a second tree of the
+//! object. Each array is hashed once, however many paths reach it, in parallel across
+//! arrays, before anything is written.
 
+use std::collections::HashMap;
+
+use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
 use serde_json::{json, Map, Value as J};
-use sha2::{Digest, Sha256};
 
-use crate::paddle::value::ArrayView;
-use crate::paddle::{LoadError, Value};
+use crate::paddle::load::{Array, ArrayId, Item, Loaded};
+use crate::paddle::LoadError;
 
 /// Version of the view format.
 pub const VIEW_VERSION: u64 = 1;
 
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
-}
+pub use crate::digest::sha256_hex;
 
-/// sha256 (lowercase hex) of bytes.
-pub fn sha256_hex(b: &[u8]) -> String {
-    hex(&Sha256::digest(b))
-}
-
-fn float(v: f64) -> J {
-    if v.is_nan() {
-        J::from("nan")
-    } else if v.is_infinite() {
-        J::from(if v > 0.0 { "inf" } else { "-inf" })
-    } else {
-        serde_json::Number::from_f64(v)
-            .map(J::Number)
-            .unwrap_or(J::Null)
-    }
-}
-
-fn items(v: &[Value], hs: &mut Hashes) -> Result<J, LoadError> {
-    Ok(J::Array(
-        v.iter().map(|x| build(x, hs)).collect::<Result<_, _>>()?,
-    ))
-}
-
-fn pairs(v: &[(Value, Value)], hs: &mut Hashes) -> Result<J, LoadError> {
-    Ok(J::Array(
-        v.iter()
-            .map(|(k, x)| Ok(J::Array(vec![build(k, hs)?, build(x, hs)?])))
-            .collect::<Result<_, LoadError>>()?,
-    ))
-}
-
-fn shape(s: &[u64]) -> J {
-    J::Array(s.iter().map(|&d| J::from(d)).collect())
-}
-
-/// The NODE for one loaded value. Arrays are hashed first, in parallel (see [`hash_arrays`]).
-pub fn node(v: &Value) -> Result<J, LoadError> {
-    node_with(v, &|_| {})
-}
-
-/// [`node`], reporting the bytes hashed so far through `done` (a progress bar).
-pub fn node_with(v: &Value, done: &(dyn Fn(u64) + Sync)) -> Result<J, LoadError> {
-    let mut arrays = Vec::new();
-    collect_arrays(v, &mut arrays);
-    let mut hashes = hash_arrays(&arrays, done).into_iter();
-    build(v, &mut hashes)
-}
-
-/// The bytes [`node`] will hash: the total of the value's arrays.
-pub fn array_bytes(v: &Value) -> u64 {
-    let mut arrays = Vec::new();
-    collect_arrays(v, &mut arrays);
-    arrays.iter().map(|a| a.data.len() as u64).sum()
-}
-
-/// The arrays of a value in the order [`build`] meets them (depth-first, keys first).
-fn collect_arrays<'v, 'g>(v: &'v Value<'g>, out: &mut Vec<&'v ArrayView<'g>>) {
-    match v {
-        Value::List(i) | Value::Tuple(i) | Value::Set(i) | Value::FrozenSet(i) => {
-            i.iter().for_each(|x| collect_arrays(x, out))
+/// The arrays of a loaded value, each once, in the order the view meets them first
+/// (depth first, keys before values); `Err` if the value holds a numpy dtype object.
+fn collect<'l>(
+    item: Item<'l>,
+    out: &mut Vec<Array<'l>>,
+    seen: &mut HashMap<ArrayId, ()>,
+) -> Result<(), LoadError> {
+    crate::deep(|| match item {
+        Item::List(s) | Item::Tuple(s) | Item::Set(s) | Item::FrozenSet(s) => {
+            s.iter().try_for_each(|x| collect(x, out, seen))
         }
-        Value::Dict(i) | Value::OrderedDict(i) => i.iter().for_each(|(k, x)| {
-            collect_arrays(k, out);
-            collect_arrays(x, out);
+        Item::Dict(m) | Item::OrderedDict(m) => m.iter().try_for_each(|(k, v)| {
+            collect(k, out, seen)?;
+            collect(v, out, seen)
         }),
-        Value::NdArray(a) | Value::Tensor { array: a, .. } => out.push(a),
-        _ => {}
-    }
+        Item::NdArray(a) | Item::Tensor { array: a, .. } => {
+            if seen.insert(a.id, ()).is_none() {
+                out.push(a);
+            }
+            Ok(())
+        }
+        Item::Dtype(_) => Err(LoadError::Unrepresentable("numpy.dtype")),
+        _ => Ok(()),
+    })
+}
+
+/// The bytes the view hashes: the total of the value's distinct arrays.
+pub fn array_bytes(l: &Loaded) -> u64 {
+    let (mut arrays, mut seen) = (Vec::new(), HashMap::new());
+    let _ = collect(l.root(), &mut arrays, &mut seen);
+    arrays.iter().map(|a| a.data.len() as u64).sum()
 }
 
 /// sha256 (hex) of each array's C-order little-endian bytes, in order, hashed in
 /// parallel across arrays ([`crate::par::map_by_size`]); `done(bytes)` reports progress.
-pub fn hash_arrays(arrays: &[&ArrayView], done: &(dyn Fn(u64) + Sync)) -> Vec<String> {
+pub fn hash_arrays(arrays: &[Array], done: &(dyn Fn(u64) + Sync)) -> Vec<String> {
     crate::par::map_by_size(
         arrays,
         |a| a.data.len(),
@@ -99,49 +64,138 @@ pub fn hash_arrays(arrays: &[&ArrayView], done: &(dyn Fn(u64) + Sync)) -> Vec<St
     )
 }
 
-type Hashes = std::vec::IntoIter<String>;
-
-fn build(v: &Value, hs: &mut Hashes) -> Result<J, LoadError> {
-    Ok(match v {
-        Value::None => json!({"t": "none"}),
-        Value::Bool(b) => json!({"t": "bool", "v": b}),
-        Value::Int(i) => json!({"t": "int", "v": i.to_string()}),
-        Value::Float(f) => json!({"t": "float", "v": float(*f)}),
-        Value::Complex(r, i) => json!({"t": "complex", "re": float(*r), "im": float(*i)}),
-        Value::Str(s) => json!({"t": "str", "v": s}),
-        Value::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
-        Value::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
-        Value::List(i) => json!({"t": "list", "items": items(i, hs)?}),
-        Value::Tuple(i) => json!({"t": "tuple", "items": items(i, hs)?}),
-        Value::Dict(i) => json!({"t": "dict", "items": pairs(i, hs)?}),
-        Value::OrderedDict(i) => json!({"t": "odict", "items": pairs(i, hs)?}),
-        Value::Set(i) => json!({"t": "set", "items": items(i, hs)?}),
-        Value::FrozenSet(i) => json!({"t": "frozenset", "items": items(i, hs)?}),
-        Value::NdArray(a) => json!({
-            "t": "ndarray", "dtype": a.dtype.name(), "shape": shape(&a.shape),
-            "sha256": next_hash(hs)?,
-        }),
-        Value::NpScalar { dtype, data } => {
-            let le = crate::numpy::to_little_endian(dtype.dtype, dtype.order, data);
-            json!({"t": "npscalar", "dtype": dtype.dtype.name(), "hex": hex(&le)})
-        }
-        Value::Tensor { dtype, array, name } => {
-            let name = name
-                .as_deref()
-                .filter(|n| !n.starts_with("generated_tensor"));
-            json!({
-                "t": "tensor", "dtype": dtype.name(), "shape": shape(&array.shape),
-                "name": name, "sha256": next_hash(hs)?,
-            })
-        }
-        Value::Program => json!({"t": "program"}),
-        Value::Dtype(_) => return Err(LoadError::Unrepresentable("numpy.dtype")),
-    })
+/// A loaded value ready to serialize as its view: every array hashed.
+pub struct Prepared<'l> {
+    root: Item<'l>,
+    hashes: HashMap<ArrayId, String>,
 }
 
-fn next_hash(hs: &mut Hashes) -> Result<String, LoadError> {
-    hs.next()
-        .ok_or(LoadError::Unrepresentable("array met twice (view bug)"))
+impl<'l> Prepared<'l> {
+    /// Hashes the value's arrays; `done(bytes)` reports progress. `Err` when the value has
+    /// no view (it holds a numpy dtype object).
+    pub fn new(l: &'l Loaded<'l>, done: &(dyn Fn(u64) + Sync)) -> Result<Prepared<'l>, LoadError> {
+        let root = l.root();
+        let (mut arrays, mut seen) = (Vec::new(), HashMap::new());
+        collect(root, &mut arrays, &mut seen)?;
+        let hashes = hash_arrays(&arrays, done);
+        Ok(Prepared {
+            root,
+            hashes: arrays.iter().map(|a| a.id).zip(hashes).collect(),
+        })
+    }
+}
+
+impl Serialize for Prepared<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("view", &VIEW_VERSION)?;
+        m.serialize_entry("result", &Node(self.root, &self.hashes))?;
+        m.end()
+    }
+}
+
+/// The NODE of one loaded object.
+struct Node<'a, 'l>(Item<'l>, &'a HashMap<ArrayId, String>);
+
+/// A float as VIEW.md writes it: a number, or `"nan"`, `"inf"`, `"-inf"`.
+struct Float(f64);
+
+impl Serialize for Float {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_nan() {
+            s.serialize_str("nan")
+        } else if v.is_infinite() {
+            s.serialize_str(if v > 0.0 { "inf" } else { "-inf" })
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+struct Items<'a, 'l>(crate::paddle::load::Seq<'l>, &'a HashMap<ArrayId, String>);
+struct Pairs<'a, 'l>(crate::paddle::load::Map<'l>, &'a HashMap<ArrayId, String>);
+
+impl Serialize for Items<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut q = s.serialize_seq(Some(self.0.len()))?;
+        for x in self.0.iter() {
+            q.serialize_element(&Node(x, self.1))?;
+        }
+        q.end()
+    }
+}
+
+impl Serialize for Pairs<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut q = s.serialize_seq(Some(self.0.len()))?;
+        for (k, v) in self.0.iter() {
+            q.serialize_element(&(Node(k, self.1), Node(v, self.1)))?;
+        }
+        q.end()
+    }
+}
+
+struct Shape<'a>(&'a [u64]);
+
+impl Serialize for Shape<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0)
+    }
+}
+
+impl Serialize for Node<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let hs = self.1;
+        let hash = |a: &Array| {
+            hs.get(&a.id)
+                .ok_or_else(|| S::Error::custom("array not hashed (view bug)"))
+        };
+        crate::deep(|| {
+            macro_rules! obj {
+                ($($k:literal => $v:expr),* $(,)?) => {{
+                    let mut m = s.serialize_map(None)?;
+                    $(m.serialize_entry($k, &$v)?;)*
+                    m.end()
+                }};
+            }
+            match self.0 {
+                Item::None => obj!("t" => "none"),
+                Item::Bool(b) => obj!("t" => "bool", "v" => b),
+                Item::Int(i) => obj!("t" => "int", "v" => i.to_string()),
+                Item::Float(f) => obj!("t" => "float", "v" => Float(f)),
+                Item::Complex(r, i) => obj!("t" => "complex", "re" => Float(r), "im" => Float(i)),
+                Item::Str(v) => obj!("t" => "str", "v" => v),
+                Item::Bytes(b) => obj!("t" => "bytes", "hex" => hex::encode(b)),
+                Item::ByteArray(b) => obj!("t" => "bytearray", "hex" => hex::encode(b)),
+                Item::List(q) => obj!("t" => "list", "items" => Items(q, hs)),
+                Item::Tuple(q) => obj!("t" => "tuple", "items" => Items(q, hs)),
+                Item::Set(q) => obj!("t" => "set", "items" => Items(q, hs)),
+                Item::FrozenSet(q) => obj!("t" => "frozenset", "items" => Items(q, hs)),
+                Item::Dict(p) => obj!("t" => "dict", "items" => Pairs(p, hs)),
+                Item::OrderedDict(p) => obj!("t" => "odict", "items" => Pairs(p, hs)),
+                Item::NdArray(a) => obj!(
+                    "t" => "ndarray", "dtype" => a.dtype.name(), "shape" => Shape(a.shape),
+                    "sha256" => hash(&a)?,
+                ),
+                Item::NpScalar { dtype, data } => {
+                    let le = crate::numpy::to_little_endian(dtype.dtype, dtype.order, data);
+                    obj!("t" => "npscalar", "dtype" => dtype.dtype.name(), "hex" => hex::encode(&le))
+                }
+                Item::Tensor { dtype, array, name } => {
+                    // L-NAME: a name Paddle generated is null in the view.
+                    let name = name.filter(|n| !n.starts_with("generated_tensor"));
+                    obj!(
+                        "t" => "tensor", "dtype" => dtype.name(), "shape" => Shape(array.shape),
+                        "name" => name, "sha256" => hash(&array)?,
+                    )
+                }
+                Item::Dtype(_) => Err(S::Error::custom(
+                    "a numpy.dtype has no node in the load view",
+                )),
+            }
+        })
+    }
 }
 
 /// The top-level view of a load result. `Err` only when the result cannot be viewed at
@@ -154,18 +208,42 @@ fn next_hash(hs: &mut Hashes) -> Result<String, LoadError> {
 /// // uint16 arrays load as bfloat16 tensors (rule L-DTYPE).
 /// assert_eq!(v["result"]["items"][0][1]["dtype"], "bfloat16");
 /// ```
-pub fn view(r: &Result<Value, LoadError>) -> Result<J, LoadError> {
+pub fn view(r: &Result<Loaded, LoadError>) -> Result<J, LoadError> {
     view_with(r, &|_| {})
 }
 
 /// [`view`] with progress reporting (bytes hashed).
 pub fn view_with(
-    r: &Result<Value, LoadError>,
+    r: &Result<Loaded, LoadError>,
     done: &(dyn Fn(u64) + Sync),
 ) -> Result<J, LoadError> {
     match r {
-        Ok(v) => Ok(json!({"view": VIEW_VERSION, "result": node_with(v, done)?})),
+        Ok(l) => {
+            let p = Prepared::new(l, done)?;
+            serde_json::to_value(&p).map_err(|_| LoadError::Unrepresentable("value"))
+        }
         Err(LoadError::Python { class, .. }) => Ok(json!({"view": VIEW_VERSION, "error": class})),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// Writes the view of a load result to `w` as compact JSON, streaming (no JSON tree is
+/// built); the same bytes as `view(r)?.to_string()`.
+pub fn write_view(
+    r: &Result<Loaded, LoadError>,
+    w: impl std::io::Write,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<Result<(), std::io::Error>, LoadError> {
+    match r {
+        Ok(l) => {
+            let p = Prepared::new(l, done)?;
+            Ok(serde_json::to_writer(w, &p).map_err(std::io::Error::from))
+        }
+        Err(LoadError::Python { class, .. }) => Ok(serde_json::to_writer(
+            w,
+            &json!({"view": VIEW_VERSION, "error": class}),
+        )
+        .map_err(std::io::Error::from)),
         Err(e) => Err(e.clone()),
     }
 }

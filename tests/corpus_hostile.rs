@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use pdsave::conformance::corpus::{load_corpus, Kind};
-use pdsave::paddle::path::load_path;
+use pdsave::paddle::path::with_loaded;
 use pdsave::paddle::LoadOptions;
 
 #[test]
@@ -15,8 +15,13 @@ fn every_n_case_is_rejected_with_its_reason_named() {
     let mut failures = Vec::new();
     for c in cases.iter().filter(|c| c.kind == Kind::N) {
         checked += 1;
-        match load_path(&c.entry, LoadOptions::default()) {
-            Ok(v) => failures.push(format!("{}: accepted ({})", c.id, v.type_name())),
+        let r = with_loaded(&c.entry, LoadOptions::default(), false, |r| {
+            r.as_ref()
+                .map(|l| l.root().type_name())
+                .map_err(Clone::clone)
+        });
+        match r {
+            Ok(t) => failures.push(format!("{}: accepted ({t})", c.id)),
             Err(e) => {
                 let want = c.meta["reason_contains"].as_str().unwrap_or("");
                 if !e.to_string().contains(want) {

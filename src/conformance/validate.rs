@@ -96,17 +96,10 @@ impl Implementation for Reference {
     }
     fn ask(&mut self, case: &Case, opts: LoadOptions) -> Answer {
         // Mapped and borrowed, as `pdsave view` reads (no copy of array payloads).
-        let answer = |r: &Result<crate::paddle::Value, crate::paddle::LoadError>| match r {
-            Ok(_) | Err(crate::paddle::LoadError::Python { .. }) => match crate::view::view(r) {
-                Ok(v) => Answer::View(v),
-                Err(e) => Answer::Rejected(e.to_string()),
-            },
+        crate::paddle::path::with_loaded(&case.entry, opts, false, |r| match crate::view::view(r) {
+            Ok(v) => Answer::View(v),
             Err(e) => Answer::Rejected(e.to_string()),
-        };
-        match crate::paddle::path::open(&case.entry) {
-            Ok(o) => o.with_value(opts, answer),
-            Err(e) => answer(&Err(e)),
-        }
+        })
     }
 }
 

@@ -12,7 +12,10 @@ pub mod skeleton;
 
 use crate::dtype::DType;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use crate::source::{Form, Kind, Source};
 
 /// Metadata key of the pickle skeleton in a safetensors file.
 pub const SKELETON_KEY: &str = "pdsave.pickle";
@@ -21,7 +24,7 @@ pub const TABLE_KEY: &str = "StructuredToParameterName@@";
 
 /// One array to write, in the layout its source holds it.
 #[derive(Clone, Debug)]
-pub struct Array<'a> {
+pub struct NamedArray<'a> {
     pub name: String,
     pub elem: DType,
     pub shape: Vec<u64>,
@@ -32,19 +35,19 @@ pub struct Array<'a> {
     pub fortran: bool,
 }
 
-impl Array<'_> {
+impl NamedArray<'_> {
     pub fn numel(&self) -> u64 {
         self.shape.iter().product()
     }
     /// Element bytes in C order, little-endian.
     pub fn c_order_le(&self) -> Cow<'_, [u8]> {
-        let np = self.elem.numpy_carrier();
-        let le = crate::numpy::to_little_endian(np, self.order, &self.data);
-        if self.fortran && self.shape.iter().filter(|&&d| d > 1).count() >= 2 {
-            Cow::Owned(crate::numpy::fortran_to_c(&self.shape, np.itemsize(), &le))
-        } else {
-            le
-        }
+        crate::numpy::c_order_le(
+            self.elem.numpy_carrier(),
+            self.order,
+            &self.shape,
+            self.fortran,
+            &self.data,
+        )
     }
 }
 
@@ -91,6 +94,8 @@ pub enum Format {
     Prefix,
     /// A 1.x directory (`__model__` + one file per variable, or only variable files).
     Directory,
+    /// A DenseTensor stream (`paddle.save(t, path, use_binary_format=True)`).
+    Tensor,
 }
 
 impl Format {
@@ -101,6 +106,7 @@ impl Format {
             Format::Npz => "npz",
             Format::Prefix => "prefix",
             Format::Directory => "directory",
+            Format::Tensor => "tensor stream",
         }
     }
     /// `--to` values.
@@ -218,14 +224,6 @@ impl Report {
     }
 }
 
-/// The input's bytes, memory-mapped (payloads are borrowed from the map).
-pub(crate) fn map(path: &Path) -> Result<crate::mapped::Mapped, ConvertError> {
-    crate::mapped::Mapped::open(path).map_err(|source| ConvertError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 fn ext(p: &Path) -> String {
     p.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -233,7 +231,7 @@ fn ext(p: &Path) -> String {
 }
 
 /// `p` with `suffix` appended to its file name.
-pub(crate) use crate::paddle::path::with_suffix;
+pub(crate) use crate::source::with_suffix;
 
 /// Creates `output` through a sibling temporary file renamed into place when complete.
 pub(crate) fn write_atomically(
@@ -273,33 +271,62 @@ pub(crate) fn write_checked(
     })
 }
 
-/// What IN is, by its extension and what exists on disk.
-pub fn input_format(input: &Path) -> Result<(Format, PathBuf), ConvertError> {
-    if input.is_file() {
-        return Ok(match ext(input).as_str() {
-            "safetensors" => (Format::Safetensors, input.to_path_buf()),
-            "npz" => (Format::Npz, input.to_path_buf()),
-            // A model file or its parameters: the prefix they share.
-            "pdmodel" | "pdiparams" => (Format::Prefix, input.with_extension("")),
-            "json" if with_suffix(&input.with_extension(""), ".pdiparams").is_file() => {
-                (Format::Prefix, input.with_extension(""))
-            }
-            _ => (Format::Pickle, input.to_path_buf()),
-        });
-    }
-    if input.is_dir() {
-        return Ok((Format::Directory, input.to_path_buf()));
-    }
-    let model = [".pdmodel", ".json"]
-        .iter()
-        .any(|e| with_suffix(input, e).is_file());
-    if model {
-        return Ok((Format::Prefix, input.to_path_buf()));
-    }
-    Err(ConvertError::Unsupported {
+/// What IN is: the PATH resolved ([`Source::open`]) and its files sniffed — a model file or
+/// its `.pdiparams` stands for the prefix they share.
+pub fn input_format(input: &Path) -> Result<(Format, Source), ConvertError> {
+    let unsupported = |reason: String| ConvertError::Unsupported {
         path: input.to_path_buf(),
-        reason: "no such file, directory or model prefix (PREFIX.pdmodel or PREFIX.json with PREFIX.pdiparams)".into(),
-    })
+        reason,
+    };
+    let src = Source::open(input, false).map_err(|e| {
+        unsupported(match e {
+            crate::paddle::LoadError::Python { .. } if !input.exists() => {
+                "no such file, directory or model prefix (PREFIX.pdmodel or PREFIX.json with PREFIX.pdiparams)".into()
+            }
+            e => e.to_string(),
+        })
+    })?;
+    let kind = match &src.form {
+        Form::File(f) => f.kind,
+        Form::Prefix { .. } => return Ok((Format::Prefix, src)),
+        Form::Model { .. } | Form::Files(_) => return Ok((Format::Directory, src)),
+    };
+    let format = match kind {
+        Kind::Pickle { .. } => Format::Pickle,
+        Kind::Safetensors => Format::Safetensors,
+        // Bytes of no known kind named as safetensors: read as such, to say what is wrong.
+        Kind::Unknown | Kind::Text if ext(input) == "safetensors" => Format::Safetensors,
+        Kind::Zip => Format::Npz,
+        Kind::TensorStream => Format::Tensor,
+        Kind::ProgramDesc | Kind::PirJson | Kind::CombinedParams { .. } => {
+            // A model file or its parameters: the prefix they share.
+            let prefix = input.with_extension("");
+            if crate::source::prefix_program(&prefix).is_none() {
+                return Err(unsupported(format!(
+                    "a lone {} file: convert its model's prefix ({}), which names the records",
+                    kind.label(),
+                    prefix.display()
+                )));
+            }
+            let src = Source::open(&prefix, false).map_err(|e| unsupported(e.to_string()))?;
+            return Ok((Format::Prefix, src));
+        }
+        k => {
+            return Err(unsupported(format!(
+                "{}: convert reads pickles, tensor streams, safetensors files and models",
+                k.describe()
+            )))
+        }
+    };
+    Ok((format, src))
+}
+
+/// The one file of a file source.
+fn file_of(src: &Source) -> (&PathBuf, &[u8]) {
+    match &src.form {
+        Form::File(f) => (&f.path, &f.data),
+        _ => (&src.path, &[]),
+    }
 }
 
 /// The output format: `--to`, else OUT's extension.
@@ -339,13 +366,14 @@ pub fn output_format(output: &Path, to: Option<Format>) -> Result<Format, Conver
 pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Report, ConvertError> {
     let (from, src) = input_format(input)?;
     let to = output_format(output, opts.to)?;
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
-        if a == b {
-            return Err(ConvertError::Unsupported {
-                path: output.to_path_buf(),
-                reason: "OUT is IN".into(),
-            });
-        }
+    if let Some(f) = src.file_at(output) {
+        return Err(ConvertError::Unsupported {
+            path: output.to_path_buf(),
+            reason: format!(
+                "OUT is {}, a file of IN: it would be overwritten",
+                f.display()
+            ),
+        });
     }
     let unsupported = |reason: &str| ConvertError::Unsupported {
         path: input.to_path_buf(),
@@ -363,9 +391,9 @@ pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Rep
     };
     match (from, to) {
         (Format::Pickle, Format::Safetensors | Format::Npz) => {
-            let data = map(&src)?;
-            let g = crate::pickle::decode(&data).map_err(|source| ConvertError::Pickle {
-                path: src.clone(),
+            let (path, data) = file_of(&src);
+            let g = crate::pickle::decode(data).map_err(|source| ConvertError::Pickle {
+                path: path.clone(),
                 source,
             })?;
             if g.consumed < data.len() {
@@ -375,7 +403,7 @@ pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Rep
                 ));
             }
             let ex = skeleton::extract(&g).map_err(|reason| ConvertError::Unsupported {
-                path: src.clone(),
+                path: path.clone(),
                 reason,
             })?;
             report.non_tensor_entries = ex.non_tensor.clone();
@@ -395,20 +423,36 @@ pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Rep
             Ok(report)
         }
         (Format::Safetensors, Format::Pickle) => {
-            let data = map(&src)?;
-            safetensors::to_pickle(&src, &data, output, opts, &mut report)?;
+            let (path, data) = file_of(&src);
+            safetensors::to_pickle(path, data, output, opts, &mut report)?;
             Ok(report)
         }
         (Format::Safetensors, Format::Npz) => {
-            let data = map(&src)?;
-            let st = safetensors::read(&src, &data)?;
-            let arrays = safetensors::arrays(&src, &st)?;
+            let (path, data) = file_of(&src);
+            let st = safetensors::read(path, data)?;
+            let arrays = safetensors::arrays(path, &st)?;
             npz::write(output, &arrays, &mut report)?;
             Ok(report)
         }
+        (Format::Tensor, Format::Safetensors | Format::Npz) => {
+            let (path, data) = file_of(&src);
+            let (t, _) = crate::tensor_stream::decode_dense_tensor_prefix(data).map_err(|e| {
+                ConvertError::Tensor {
+                    path: path.clone(),
+                    name: "tensor".into(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let arrays = vec![model::record_array("tensor".into(), &t, path)?];
+            if to == Format::Safetensors {
+                safetensors::write(output, &arrays, HashMap::new(), &mut report)?;
+            } else {
+                npz::write(output, &arrays, &mut report)?;
+            }
+            Ok(report)
+        }
         (Format::Prefix | Format::Directory, Format::Safetensors | Format::Npz) => {
-            let loaded = model::load(&src, from)?;
-            let w = loaded.weights()?;
+            let w = model::weights(&src)?;
             report.notes.extend(w.notes.iter().cloned());
             if to == Format::Safetensors {
                 safetensors::write(output, &w.arrays, w.metadata(), &mut report)?;
@@ -426,7 +470,7 @@ pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Rep
         (Format::Prefix | Format::Directory, Format::Pickle) => Err(unsupported(
             "a model's weights convert to .safetensors or .npz (and that .safetensors to .pdparams)",
         )),
-        (_, Format::Prefix | Format::Directory) | (Format::Npz, _) => {
+        (_, Format::Prefix | Format::Directory | Format::Tensor) | (Format::Npz | Format::Tensor, _) => {
             Err(unsupported("pdsave does not read or write this format pair"))
         }
     }

@@ -1,32 +1,21 @@
-//! The weights of a model on disk: a `.pdmodel`/PIR `.json` + `.pdiparams` prefix (names
-//! from `.pdiparams.info` when it exists) or a 1.x directory (`__model__` or
-//! `__model__.json` + one file per variable, or only variable files), as named arrays with
-//! Paddle's own dtypes (bfloat16 and float8 kept).
+//! The weights of a model on disk, from its resolved [`Source`]: a `.pdmodel`/PIR `.json` +
+//! `.pdiparams` prefix (names from `.pdiparams.info` when it exists) or a 1.x directory
+//! (`__model__` or `__model__.json` + one file per variable, or only variable files), as
+//! named arrays with Paddle's own dtypes (bfloat16 and float8 kept).
 
-use crate::dtype::DType;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{map, with_suffix, Array, ConvertError, Format, TABLE_KEY};
-use crate::mapped::Mapped as Bytes;
+use super::{ConvertError, NamedArray, TABLE_KEY};
+use crate::dtype::DType;
 use crate::program::{self, NamedTensor};
-use crate::tensor_stream::{self};
-
-/// The mapped files of a model.
-pub struct Loaded {
-    path: PathBuf,
-    program: Option<Bytes>,
-    params: Option<Bytes>,
-    /// Variable name → structured name (`.pdiparams.info`).
-    structured: Option<Vec<(String, String)>>,
-    /// Per-variable files (directory), by variable name or relative path.
-    files: Vec<(String, Bytes)>,
-}
+use crate::source::{Form, Source};
+use crate::tensor_stream;
 
 /// A model's weights with their name table and what the user should know.
 pub struct Weights<'a> {
-    pub arrays: Vec<Array<'a>>,
+    pub arrays: Vec<NamedArray<'a>>,
     /// Tensor name → Paddle variable name.
     pub table: Vec<(String, String)>,
     pub notes: Vec<String>,
@@ -64,186 +53,151 @@ fn model_err(path: &Path, reason: impl ToString) -> ConvertError {
     }
 }
 
-/// Maps the files of a prefix or a directory.
-pub fn load(path: &Path, format: Format) -> Result<Loaded, ConvertError> {
-    let mut l = Loaded {
-        path: path.to_path_buf(),
-        program: None,
-        params: None,
-        structured: None,
-        files: vec![],
-    };
-    if format == Format::Prefix {
-        let model = [".pdmodel", ".json"]
-            .iter()
-            .map(|e| with_suffix(path, e))
-            .find(|p| p.is_file())
-            .ok_or_else(|| model_err(path, "no PREFIX.pdmodel or PREFIX.json"))?;
-        l.program = Some(map(&model)?);
-        l.params = Some(map(&with_suffix(path, ".pdiparams"))?);
-        let info = with_suffix(path, ".pdiparams.info");
-        if info.is_file() {
-            let b = map(&info)?;
-            l.structured =
-                Some(crate::paddle::path::structured_names(&b).map_err(|e| model_err(&info, e))?);
-        }
-        return Ok(l);
-    }
-    let model = [path.join("__model__"), path.join("__model__.json")]
-        .into_iter()
-        .find(|p| p.is_file());
-    if let Some(model) = model {
-        let program = map(&model)?;
-        let summary = program::summarize_program(&program).map_err(|e| model_err(&model, e))?;
-        for v in &summary.persistable {
-            let p = path.join(&v.name);
-            if p.is_file() {
-                l.files.push((v.name.clone(), map(&p)?));
-            }
-        }
-        l.program = Some(program);
-        return Ok(l);
-    }
-    // Variable files only: every file, named by its path under the directory, sorted.
-    let mut found = Vec::new();
-    walk(path, path, &mut found, 0)?;
-    found.sort();
-    for (name, p) in found {
-        l.files.push((name, map(&p)?));
-    }
-    Ok(l)
-}
-
-fn walk(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(String, PathBuf)>,
-    depth: usize,
-) -> Result<(), ConvertError> {
-    if depth > 64 || out.len() > 1_000_000 {
-        return Err(model_err(dir, "directory tree too deep or too large"));
-    }
-    let rd = std::fs::read_dir(dir).map_err(|source| ConvertError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(root, &p, out, depth + 1)?;
-        } else {
-            let name = p
-                .strip_prefix(root)
-                .unwrap_or(&p)
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((name, p));
-        }
-    }
-    Ok(())
-}
-
-impl Loaded {
-    fn named(&self) -> Result<Vec<NamedTensor<'_>>, ConvertError> {
-        let err = |e: program::ModelError| model_err(&self.path, e);
-        if let (Some(program), Some(params)) = (&self.program, &self.params) {
-            return program::load_inference_model(program, params).map_err(err);
-        }
-        if let Some(program) = &self.program {
-            let files = &self.files;
-            return program::load_separate(program, |name| {
-                files.iter().find(|(n, _)| n == name).map(|(_, b)| &b[..])
-            })
-            .map_err(err);
-        }
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(index, (name, b))| {
-                let (tensor, len) = tensor_stream::decode_dense_tensor_prefix(b).map_err(|e| {
-                    model_err(&self.path.join(name), format!("not a tensor file: {e}"))
-                })?;
-                Ok(NamedTensor {
-                    name: name.clone(),
-                    record: tensor_stream::TensorRecord {
-                        index,
-                        offset: 0,
-                        len,
-                        tensor,
-                    },
-                    declared: None,
-                })
-            })
-            .collect()
-    }
-
-    /// The weights, named by structured name where `.pdiparams.info` gives one.
-    pub fn weights(&self) -> Result<Weights<'_>, ConvertError> {
-        let named = self.named()?;
-        let structured: HashMap<&str, &str> = self
-            .structured
-            .iter()
-            .flatten()
-            .map(|(v, s)| (v.as_str(), s.as_str()))
-            .collect();
-        let mut w = Weights {
-            arrays: Vec::with_capacity(named.len()),
-            table: Vec::with_capacity(named.len()),
-            notes: vec![],
-        };
-        let mut lod = Vec::new();
-        let mut unnamed = Vec::new();
-        for n in named {
-            let t = n.record.tensor;
-            let shape: Vec<u64> = t
-                .desc
-                .dims
-                .iter()
-                .map(|&d| u64::try_from(d))
-                .collect::<Result<_, _>>()
-                .map_err(|_| ConvertError::Tensor {
-                    path: self.path.clone(),
-                    name: n.name.clone(),
-                    reason: format!("negative dimension in {:?}", t.desc.dims),
-                })?;
-            if !t.lod.is_empty() {
-                lod.push(n.name.clone());
-            }
-            let name = match (&self.structured, structured.get(n.name.as_str())) {
-                (Some(_), Some(s)) => s.to_string(),
-                (Some(_), None) => {
-                    unnamed.push(n.name.clone());
-                    n.name.clone()
-                }
-                (None, _) => n.name.clone(),
+/// The records of a prefix or directory, by variable name, and the structured names.
+#[allow(clippy::type_complexity)]
+fn named<'s>(
+    src: &'s Source,
+) -> Result<(Vec<NamedTensor<'s>>, Option<Vec<(String, String)>>), ConvertError> {
+    let err = |e: program::ModelError| model_err(&src.path, e);
+    match &src.form {
+        Form::Prefix {
+            program,
+            params,
+            info,
+        } => {
+            let params = params.as_ref().map_err(|e| model_err(&src.path, e))?;
+            let structured = match info {
+                Some(b) => Some(
+                    crate::paddle::path::structured_names(b).map_err(|e| model_err(&b.path, e))?,
+                ),
+                None => None,
             };
-            let e = elem(t.desc.data_type);
-            if t.desc.data_type == DType::SizeT {
-                w.notes.push(format!("{name}: size_t stored as uint64"));
-            }
-            w.table.push((name.clone(), n.name.clone()));
-            w.arrays.push(Array {
-                name,
-                elem: e,
-                shape,
-                data: Cow::Borrowed(t.data),
-                order: e.numpy_carrier().native_order(),
-                fortran: false,
-            });
+            Ok((
+                program::load_inference_model(program, params).map_err(err)?,
+                structured,
+            ))
         }
-        if !unnamed.is_empty() {
-            // paddle.load raises AssertionError here; the variable names are kept instead.
-            w.notes.push(format!(
-                ".pdiparams.info has no structured name for {}: the variable name is used",
-                unnamed.join(", ")
-            ));
+        Form::Model { program, vars } => {
+            let named = program::load_separate(program, |name| {
+                vars.iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, f)| f.as_ref().ok())
+                    .map(|f| &f[..])
+            })
+            .map_err(err)?;
+            Ok((named, None))
         }
-        if !lod.is_empty() {
-            w.notes.push(format!(
-                "LoD (sequence offsets) not kept for: {}",
-                lod.join(", ")
-            ));
+        Form::Files(files) => {
+            // Variable files only: every file, named by its path under the directory, sorted.
+            let mut sorted: Vec<_> = files.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            let named = sorted
+                .into_iter()
+                .enumerate()
+                .map(|(index, (name, f))| {
+                    let f = f.as_ref().map_err(|e| model_err(&src.path.join(name), e))?;
+                    let (tensor, len) = tensor_stream::decode_dense_tensor_prefix(f)
+                        .map_err(|e| model_err(&f.path, format!("not a tensor file: {e}")))?;
+                    Ok(NamedTensor {
+                        name: name.clone(),
+                        record: tensor_stream::TensorRecord {
+                            index,
+                            offset: 0,
+                            len,
+                            tensor,
+                        },
+                        declared: None,
+                    })
+                })
+                .collect::<Result<_, ConvertError>>()?;
+            Ok((named, None))
         }
-        Ok(w)
+        Form::File(f) => Err(model_err(&f.path, "not a model prefix or directory")),
     }
+}
+
+/// One tensor stream record as an array to write (its own dtype, or [`elem`]'s carrier).
+pub fn record_array<'a>(
+    name: String,
+    t: &tensor_stream::DenseTensor<'a>,
+    path: &Path,
+) -> Result<NamedArray<'a>, ConvertError> {
+    let shape: Vec<u64> = t
+        .desc
+        .dims
+        .iter()
+        .map(|&d| u64::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| ConvertError::Tensor {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            reason: format!("negative dimension in {:?}", t.desc.dims),
+        })?;
+    let e = elem(t.desc.data_type);
+    Ok(NamedArray {
+        name,
+        elem: e,
+        shape,
+        data: Cow::Borrowed(t.data),
+        order: e.numpy_carrier().native_order(),
+        fortran: false,
+    })
+}
+
+/// The weights, named by structured name where `.pdiparams.info` gives one.
+pub fn weights(src: &Source) -> Result<Weights<'_>, ConvertError> {
+    let (named, structured) = named(src)?;
+    if named.is_empty() {
+        return Err(model_err(
+            &src.path,
+            "no variables: not a model, or an empty one",
+        ));
+    }
+    let by_var: HashMap<&str, &str> = structured
+        .iter()
+        .flatten()
+        .map(|(v, s)| (v.as_str(), s.as_str()))
+        .collect();
+    let mut w = Weights {
+        arrays: Vec::with_capacity(named.len()),
+        table: Vec::with_capacity(named.len()),
+        notes: vec![],
+    };
+    let mut lod = Vec::new();
+    let mut unnamed = Vec::new();
+    for n in named {
+        let t = n.record.tensor;
+        if !t.lod.is_empty() {
+            lod.push(n.name.clone());
+        }
+        let name = match (&structured, by_var.get(n.name.as_str())) {
+            (Some(_), Some(s)) => s.to_string(),
+            (Some(_), None) => {
+                unnamed.push(n.name.clone());
+                n.name.clone()
+            }
+            (None, _) => n.name.clone(),
+        };
+        let a = record_array(name.clone(), &t, &src.path)?;
+        if a.elem != t.desc.data_type {
+            w.notes
+                .push(format!("{name}: {} stored as {}", t.desc.data_type, a.elem));
+        }
+        w.table.push((name, n.name.clone()));
+        w.arrays.push(a);
+    }
+    if !unnamed.is_empty() {
+        // paddle.load raises AssertionError here; the variable names are kept instead.
+        w.notes.push(format!(
+            ".pdiparams.info has no structured name for {}: the variable name is used",
+            unnamed.join(", ")
+        ));
+    }
+    if !lod.is_empty() {
+        w.notes.push(format!(
+            "LoD (sequence offsets) not kept for: {}",
+            lod.join(", ")
+        ));
+    }
+    Ok(w)
 }

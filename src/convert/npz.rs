@@ -6,10 +6,10 @@ use crate::dtype::DType;
 use std::io::Write;
 use std::path::Path;
 
-use super::{Array, ConvertError, Report, TensorLine};
+use super::{ConvertError, NamedArray, Report, TensorLine};
 
 /// The `.npy` descriptor string of an array as held.
-pub fn descr(a: &Array<'_>) -> String {
+pub fn descr(a: &NamedArray<'_>) -> String {
     let d = a.elem.numpy_carrier();
     let order = match a.order {
         _ if d.itemsize() == 1 => '|',
@@ -59,7 +59,11 @@ pub fn npy_header(descr: &str, fortran: bool, shape: &[u64]) -> Vec<u8> {
 }
 
 /// Writes arrays as an `.npz` (member `NAME.npy` per array, in order).
-pub fn write(output: &Path, arrays: &[Array<'_>], report: &mut Report) -> Result<(), ConvertError> {
+pub fn write(
+    output: &Path,
+    arrays: &[NamedArray<'_>],
+    report: &mut Report,
+) -> Result<(), ConvertError> {
     let mut as_u2 = Vec::new();
     let mut as_u1 = Vec::new();
     for a in arrays {

@@ -10,14 +10,16 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, Metadata, TensorInfo, View};
 
 use super::skeleton::{self, Stored};
-use super::{Array, ConvertError, ConvertOptions, Report, TensorLine, SKELETON_KEY, TABLE_KEY};
+use super::{
+    ConvertError, ConvertOptions, NamedArray, Report, TensorLine, SKELETON_KEY, TABLE_KEY,
+};
 use crate::paddle::object::{self, Obj, ObjGraph, Tensor, TensorKind};
 use crate::paddle::save::{save, SaveOptions, Saved};
 use crate::pickle::{self, EncodeOptions, Node};
 
 /// The safetensors dtype an array is written as (the dtype table's, [`DType::safetensors`]),
 /// and whether a trailing dimension of 2 is added (complex128 as float64 pairs).
-fn st_dtype(output: &Path, a: &Array<'_>) -> Result<(Dtype, bool), ConvertError> {
+fn st_dtype(output: &Path, a: &NamedArray<'_>) -> Result<(Dtype, bool), ConvertError> {
     a.elem.safetensors().ok_or_else(|| ConvertError::Tensor {
         path: output.to_path_buf(),
         name: a.name.clone(),
@@ -27,7 +29,7 @@ fn st_dtype(output: &Path, a: &Array<'_>) -> Result<(Dtype, bool), ConvertError>
 
 /// An array as a safetensors view: its bytes are made little-endian C order when written.
 struct StView<'x, 'a> {
-    array: &'x Array<'a>,
+    array: &'x NamedArray<'a>,
     dtype: Dtype,
     shape: Vec<usize>,
 }
@@ -54,7 +56,7 @@ fn shape_string(s: &[usize]) -> Vec<u64> {
 /// Writes arrays as a safetensors file (through a sibling temporary file, then renamed).
 pub fn write(
     output: &Path,
-    arrays: &[Array<'_>],
+    arrays: &[NamedArray<'_>],
     metadata: HashMap<String, String>,
     report: &mut Report,
 ) -> Result<(), ConvertError> {
@@ -142,7 +144,7 @@ pub fn read<'a>(path: &Path, data: &'a [u8]) -> Result<Read<'a>, ConvertError> {
 }
 
 /// The tensors of a safetensors file as arrays, in file order.
-pub fn arrays<'a>(path: &Path, st: &Read<'a>) -> Result<Vec<Array<'a>>, ConvertError> {
+pub fn arrays<'a>(path: &Path, st: &Read<'a>) -> Result<Vec<NamedArray<'a>>, ConvertError> {
     st.ordered()
         .into_iter()
         .map(|(name, info)| {
@@ -151,7 +153,7 @@ pub fn arrays<'a>(path: &Path, st: &Read<'a>) -> Result<Vec<Array<'a>>, ConvertE
                 name: name.clone(),
                 reason: format!("dtype {:?} has no numpy or Paddle counterpart", info.dtype),
             })?;
-            Ok(Array {
+            Ok(NamedArray {
                 name,
                 elem,
                 shape: shape_string(&info.shape),

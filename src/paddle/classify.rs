@@ -6,6 +6,10 @@
 //! `(name, array)` tuple are different opcodes, and so are Paddle's `eval` static tensor
 //! and a plain ndarray: the classifier sees exactly what `paddle.load` will confuse.
 
+use super::plan::{
+    array_dtype, iter_error, ndarray_of, varbase_of, Fate, Form, Mode, Plan, Region,
+};
+use super::walk::{self, Flow, Policy, Revisit, Step};
 use crate::dtype::DType;
 use crate::rules::{PyExc, Rule, Workaround};
 use serde::Serialize;
@@ -44,133 +48,29 @@ fn f(
     }
 }
 
+/// The sites of a file the classifier looks at: where `_parse_every_object` meets them.
 #[derive(Default)]
-struct Scan {
+struct Sites {
     dyn_tensors: Vec<String>,
     user_tuples: Vec<String>,
     statics: Vec<String>,
-    /// (path, dtype, big-endian) of plain ndarrays reachable by load's walk.
-    arrays: Vec<(String, DType, bool)>,
-    /// (path, dtype, big-endian) of arrays inside user tuples and static tensors.
-    tuple_arrays: Vec<(String, DType, bool)>,
-    static_arrays: Vec<(String, DType, bool)>,
+    /// (path, dtype) of plain ndarrays reachable by load's walk.
+    arrays: Vec<(String, DType)>,
+    /// (path, dtype) of arrays inside user tuples and static tensors.
+    tuple_arrays: Vec<(String, DType)>,
+    static_arrays: Vec<(String, DType)>,
     iter_errors: Vec<(String, &'static str)>,
-    too_deep: bool,
-    /// Nodes the walk may still visit (shared references are walked each time, as load
-    /// walks them): 0 means the walk stopped early.
-    left: u64,
-}
-
-/// Longest path kept in a finding; deeper paths end in `…` (bounds memory on deep nesting).
-const MAX_PATH: usize = 256;
-
-/// `path` followed by one step, or `path…` once `path` is already long.
-fn step(path: &str, seg: std::fmt::Arguments) -> String {
-    if path.len() >= MAX_PATH {
-        if path.ends_with('…') {
-            return path.to_string();
-        }
-        return format!("{path}…");
-    }
-    format!("{path}[{seg}]")
-}
-
-fn key_text(g: &Graph, k: NodeId) -> String {
-    match g.node(k) {
-        Node::Str(s) if s.len() > MAX_PATH => {
-            let cut = (0..=MAX_PATH)
-                .rev()
-                .find(|&i| s.is_char_boundary(i))
-                .unwrap_or(0);
-            format!("{:?}…", &s[..cut])
-        }
-        Node::Str(s) => format!("{s:?}"),
-        Node::Int(i) => i.to_string(),
-        other => format!("<{}>", other.type_name()),
-    }
-}
-
-fn arr_info(g: &Graph, id: NodeId) -> Option<(DType, bool)> {
-    match g.node(id) {
-        Node::NdArray(a) => g
-            .dtype_of(a.dtype)
-            .map(|d| (d.dtype, d.order == b'>' && d.dtype.itemsize() > 1)),
-        Node::StaticTensor { array } => arr_info(g, *array),
-        _ => None,
-    }
-}
-
-fn is_user_tuple(g: &Graph, id: NodeId) -> bool {
-    matches!(g.node(id), Node::Tuple(t) if t.len() == 2
-        && matches!(g.node(t[0]), Node::Str(_))
-        && matches!(g.node(t[1]), Node::NdArray(_) | Node::StaticTensor { .. }))
-}
-
-impl Scan {
-    /// Walks as `_contain_x` and `_parse_every_object` do.
-    fn walk(&mut self, g: &Graph, id: NodeId, path: &str, depth: usize) {
-        crate::deep(|| self.walk_inner(g, id, path, depth))
-    }
-
-    fn walk_inner(&mut self, g: &Graph, id: NodeId, path: &str, depth: usize) {
-        // Python stops at the first RecursionError; a cycle or a blown budget stops here.
-        if self.too_deep || self.left == 0 {
-            return;
-        }
-        self.left -= 1;
-        if depth > super::load::MAX_DEPTH {
-            self.too_deep = true;
-            return;
-        }
-        match g.node(id) {
-            Node::DynTensor { .. } => self.dyn_tensors.push(path.to_string()),
-            Node::StaticTensor { array } => {
-                self.statics.push(path.to_string());
-                if let Some((d, be)) = arr_info(g, *array) {
-                    self.static_arrays.push((path.to_string(), d, be));
-                }
-            }
-            Node::NdArray(_) => {
-                if let Some((d, be)) = arr_info(g, id) {
-                    self.arrays.push((path.to_string(), d, be));
-                }
-            }
-            _ if is_user_tuple(g, id) => {
-                self.user_tuples.push(path.to_string());
-                if let Node::Tuple(t) = g.node(id) {
-                    if let Some((d, be)) = arr_info(g, t[1]) {
-                        self.tuple_arrays.push((path.to_string(), d, be));
-                    }
-                }
-            }
-            Node::Dict(items) | Node::OrderedDict(items) => {
-                for &(k, v) in items {
-                    let p = step(path, format_args!("{}", key_text(g, k)));
-                    self.walk(g, v, &p, depth + 1);
-                }
-            }
-            Node::List(items) | Node::Tuple(items) | Node::Set(items) => {
-                for (i, &v) in items.iter().enumerate() {
-                    self.walk(g, v, &step(path, format_args!("{i}")), depth + 1);
-                }
-            }
-            Node::Bytes(_) => self.iter_errors.push((path.to_string(), "bytes")),
-            Node::ByteArray(_) => self.iter_errors.push((path.to_string(), "bytearray")),
-            Node::FrozenSet(_) => self.iter_errors.push((path.to_string(), "frozenset")),
-            _ => {}
-        }
-    }
 }
 
 /// to_tensor's dtype rules on arrays load turns into Tensors. `from_tensor`: the array is
 /// how Paddle saved a Tensor (a bfloat16 Tensor is saved as uint16), so uint16 is right.
 fn dtype_findings(
     out: &mut Vec<Finding>,
-    arrays: &[(String, DType, bool)],
+    arrays: &[(String, DType)],
     what: &str,
     from_tensor: bool,
 ) {
-    for (p, d, _) in arrays {
+    for (p, d) in arrays {
         match d {
             DType::UInt16 if !from_tensor => out.push(f(
                 Rule::ABf16,
@@ -178,7 +78,7 @@ fn dtype_findings(
                 format!("uint16 {what} becomes a bfloat16 Tensor"),
                 Some(Workaround::Numpy),
             )),
-            DType::UInt32 | DType::UInt64 => out.push(f(
+            _ if d.to_tensor().is_none() => out.push(f(
                 Rule::AUint,
                 p,
                 format!("{} {what} makes paddle.load raise ValueError", d.name()),
@@ -191,53 +91,77 @@ fn dtype_findings(
 
 /// The non-unique cases in a decoded pickle, as `paddle.load` (dynamic mode) will meet them.
 pub fn classify_graph(g: &Graph) -> Vec<Finding> {
+    classify_plan(g, &Plan::new(g, Form::Pickle))
+}
+
+/// [`classify_graph`] with the graph's load plan already made.
+pub fn classify_plan(g: &Graph, plan: &Plan) -> Vec<Finding> {
     let mut out = Vec::new();
+    let dtype_of = |id: NodeId| ndarray_of(g, id).and_then(|a| array_dtype(g, a));
     // L-TABLE: a state dict written by paddle.save's state-dict path.
-    if let Node::Dict(items) | Node::OrderedDict(items) = g.node(g.root) {
-        let table = items.iter().find(
-            |(k, _)| matches!(g.node(*k), Node::Str(s) if s == "StructuredToParameterName@@"),
-        );
-        if let Some(&(_, t)) = table {
-            // Keys of the table, compared as Python values (their repr): one pass each.
-            let named: std::collections::HashSet<String> = match g.node(t) {
-                Node::Dict(tv) | Node::OrderedDict(tv) => {
-                    tv.iter().map(|&(k, _)| key_text(g, k)).collect()
-                }
-                _ => Default::default(),
-            };
+    if plan.mode == Mode::Table {
+        if let Node::Dict(items) | Node::OrderedDict(items) = g.node(g.root) {
             let mut arrays = Vec::new();
-            for &(k, v) in items {
-                if named.contains(&key_text(g, k)) {
-                    if let Some((d, be)) = arr_info(g, v) {
-                        arrays.push((format!("obj[{}]", key_text(g, k)), d, be));
+            for (i, &(k, v)) in items.iter().enumerate() {
+                if plan.table_names.contains_key(&i) {
+                    if let Some(d) = dtype_of(v) {
+                        arrays.push((format!("obj[{}]", walk::key_text(g, k)), d));
                     }
                 }
             }
             dtype_findings(&mut out, &arrays, "state-dict entry", true);
-            return out;
         }
+        return out;
     }
-    // The budget `load_graph` has (without its data term): past it, load refuses.
-    let mut s = Scan {
-        left: 8 * g.nodes.len() as u64 + 1_000_000,
-        ..Scan::default()
+    // `_parse_every_object`'s walk, as the plan says it goes.
+    let mut s = Sites::default();
+    let policy = Policy {
+        revisit: Revisit::Always,
+        max_depth: walk::MAX_DEPTH,
+        budget: Some(walk::value_budget(g)),
     };
-    s.walk(g, g.root, "obj", 0);
-    if s.left == 0 {
-        out.push(f(
+    let stop = walk::walk(g, g.root, policy, |w, at| {
+        if matches!(at.step, Step::Key { .. }) {
+            return Flow::Skip;
+        }
+        let path = || walk::python_path(g, w.path());
+        match g.node(at.id) {
+            Node::DynTensor { .. } => s.dyn_tensors.push(path()),
+            Node::StaticTensor { array } => {
+                s.statics.push(path());
+                s.static_arrays
+                    .extend(array_dtype(g, *array).map(|d| (path(), d)));
+            }
+            Node::NdArray(_) => s.arrays.extend(dtype_of(at.id).map(|d| (path(), d))),
+            Node::Tuple(t) if varbase_of(g, at.id).is_some() => {
+                s.user_tuples.push(path());
+                s.tuple_arrays.extend(dtype_of(t[1]).map(|d| (path(), d)));
+            }
+            n => {
+                if let Some(t) = iter_error(n) {
+                    s.iter_errors.push((path(), t));
+                }
+            }
+        }
+        match plan.fate(g, at.id, Region::Walked) {
+            Fate::Walk => Flow::Descend,
+            _ => Flow::Skip,
+        }
+    });
+    match stop {
+        Err(walk::Stop::Budget { .. }) => out.push(f(
             Rule::ALarge,
             "obj",
             "shared references expand past pdsave's budget: paddle.load rebuilds every reference (pdsave view refuses it); findings below are those met first",
             None,
-        ));
-    }
-    if s.too_deep {
-        out.push(f(
+        )),
+        Err(walk::Stop::TooDeep { .. }) => out.push(f(
             Rule::ADeep,
             "obj",
             "nesting deeper than Python's recursion limit: paddle.load raises RecursionError",
             None,
-        ));
+        )),
+        Ok(()) => {}
     }
     for (p, t) in &s.iter_errors {
         out.push(f(
@@ -247,7 +171,7 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
             Some(Workaround::Pickle),
         ));
     }
-    let tuple_mode = !s.dyn_tensors.is_empty() || !s.user_tuples.is_empty();
+    let tuple_mode = matches!(plan.mode, Mode::Parse { tuple_mode: true });
     if !s.user_tuples.is_empty() {
         let (rule, why) = if !s.dyn_tensors.is_empty() {
             (Rule::AFaq1, "saved with dynamic Tensors")
@@ -276,23 +200,20 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
                 Some(Workaround::Numpy),
             ));
         }
-    } else if !s.statics.is_empty() {
-        for (p, _, _) in &s.arrays {
-            out.push(f(
-                Rule::AFaq2,
-                p,
-                "an ndarray saved with a static Tensor comes back as a Tensor",
-                Some(Workaround::Numpy),
-            ));
-        }
     } else {
-        for (p, _, _) in &s.arrays {
-            out.push(f(
+        let (rule, msg) = if s.statics.is_empty() {
+            (
                 Rule::ANdarray,
-                p,
                 "an ndarray saved without Tensors comes back as a Tensor",
-                Some(Workaround::Numpy),
-            ));
+            )
+        } else {
+            (
+                Rule::AFaq2,
+                "an ndarray saved with a static Tensor comes back as a Tensor",
+            )
+        };
+        for (p, _) in &s.arrays {
+            out.push(f(rule, p, msg, Some(Workaround::Numpy)));
         }
     }
     // What load turns into Tensors meets to_tensor's dtype rules.
@@ -393,7 +314,7 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
             if state && opts.protocol < 4 {
                 if let Node::Dict(items) = g.node(g.root) {
                     let split = items.iter().any(
-                        |&(k, _)| matches!(g.node(k), Node::Str(s) if s == "UnpackBigParamInfor@@"),
+                        |&(k, _)| matches!(g.node(k), Node::Str(s) if s == super::names::UNPACK_INFO),
                     );
                     if split {
                         out.push(f(Rule::ASplit, "obj", "a big parameter split for protocol 2/3 is merged back at the end of the dict: key order changes", Some(Workaround::Proto4)));

@@ -1,18 +1,19 @@
-//! `paddle.load` on one file (FAQ path form 1: a full file name): a pickle first; when
-//! Python's unpickler would raise `UnpicklingError`, Paddle falls back to a SelectedRows
-//! stream, then a DenseTensor stream, then a ProgramDesc — which in dynamic-graph mode
-//! fails too — and raises ValueError (L-FILE).
+//! `paddle.load` on one file (FAQ path form 1: a full file name, rule L-FILE): a pickle
+//! first; when Python's unpickler would raise `UnpicklingError`, Paddle falls back to a
+//! SelectedRows stream, then a DenseTensor stream, then a ProgramDesc — which in
+//! dynamic-graph mode fails too — and raises ValueError.
 
-use crate::dtype::DType;
-use crate::rules::PyExc;
 use std::borrow::Cow;
 
-use super::load::{load_graph, LoadError, LoadOptions};
-use super::value::{ArrayView, Value};
-use crate::pickle::{self, PickleError};
-use crate::tensor_stream;
+use super::load::{LoadError, LoadOptions, Loaded};
+use super::plan::Form;
+use crate::dtype::DType;
+use crate::pickle::{self, DtypeNode, Graph, NdArray, Node, PickleError};
+use crate::rules::PyExc;
+use crate::tensor_stream::{self, DenseTensor};
 
-/// What CPython's unpickler raises for a pdsave decode error, when pdsave can tell.
+/// What CPython's unpickler raises for a pdsave decode error, when pdsave can tell (`None`:
+/// pdsave refuses bytes CPython would run or read differently).
 pub fn python_class(e: &PickleError) -> Option<PyExc> {
     use PickleError::*;
     Some(match e {
@@ -28,71 +29,62 @@ pub fn python_class(e: &PickleError) -> Option<PyExc> {
     })
 }
 
-/// A DenseTensor stream as `paddle.load` returns it.
-pub fn tensor_value(
-    t: &tensor_stream::DenseTensor<'_>,
-    opts: LoadOptions,
-) -> Result<Value<'static>, LoadError> {
-    let dtype = DType::from_name(t.desc.data_type.name())
-        .ok_or(LoadError::Unrepresentable("tensor of this data type"))?;
-    let shape: Vec<u64> = t.desc.dims.iter().map(|&d| d.max(0) as u64).collect();
-    let np = dtype.numpy_carrier();
-    if opts.return_numpy && t.data.is_empty() {
-        // `np.array(tensor._copy(place))` of an empty tensor is `array([], dtype=float64)`.
-        let f = crate::dtype::DType::Float64;
-        let array = ArrayView {
-            dtype: f,
-            order: b'<',
-            shape: vec![0],
-            fortran: false,
-            data: Cow::Owned(vec![]),
-        };
-        return Ok(Value::NdArray(array));
-    }
-    let array = ArrayView {
-        dtype: np,
-        order: np.native_order(),
+/// A graph whose root is one ndarray of `dtype` holding `data` (C order, little-endian).
+pub fn array_graph<'a>(dtype: DType, shape: Vec<u64>, data: Cow<'a, [u8]>) -> Graph<'a> {
+    let mut g = Graph::new(4);
+    let d = g.add(Node::Dtype(DtypeNode {
+        dtype,
+        order: dtype.native_order(),
+    }));
+    g.root = g.add(Node::NdArray(NdArray {
+        flavour: crate::numpy::Flavour::Numpy2,
+        dtype: d,
         shape,
         fortran: false,
-        data: Cow::Owned(t.data.to_vec()),
-    };
-    Ok(if opts.return_numpy {
-        Value::NdArray(array)
-    } else {
-        Value::Tensor {
-            dtype,
-            array,
-            name: None,
-        }
-    })
+        data,
+    }));
+    g
 }
 
-/// `paddle.load(file)` on the bytes of one file, handed to `f` with every payload borrowed
-/// (from `data`, or from the decoded graph where the decoder made bytes: protocol 2's
-/// latin-1 text): no array is copied.
-pub fn with_file_value<R>(
-    data: &[u8],
-    opts: LoadOptions,
-    f: impl FnOnce(&Result<Value<'_>, LoadError>) -> R,
-) -> R {
-    match pickle::decode(data) {
-        Ok(g) => f(&super::load::load_graph_ref(&g, opts)),
-        Err(_) => f(&load_file_bytes(data, opts)),
+/// The shape of a tensor stream record (negative dimensions as 0).
+pub fn record_shape(t: &DenseTensor<'_>) -> Vec<u64> {
+    t.desc.dims.iter().map(|&d| d.max(0) as u64).collect()
+}
+
+/// A DenseTensor stream as `paddle.load` returns it: a Tensor of the record's dtype, or with
+/// `return_numpy` its `np.array` (bfloat16 as uint16; an empty tensor is
+/// `array([], dtype=float64)`).
+pub fn tensor_value<'a>(t: &DenseTensor<'a>, opts: LoadOptions) -> Result<Loaded<'a>, LoadError> {
+    let dtype = t.desc.data_type;
+    if !dtype.is_paddle() {
+        return Err(LoadError::Unrepresentable("tensor of this data type"));
     }
+    if opts.return_numpy && t.data.is_empty() {
+        // `np.array(tensor._copy(place))` of an empty tensor is `array([], dtype=float64)`.
+        let g = array_graph(DType::Float64, vec![0], Cow::Borrowed(&[]));
+        return Loaded::new(g, Form::AsIs, opts);
+    }
+    let g = array_graph(
+        dtype.numpy_carrier(),
+        record_shape(t),
+        Cow::Borrowed(t.data),
+    );
+    Loaded::new(g, Form::Tensor(dtype), opts)
 }
 
-/// `paddle.load(file)` on the bytes of one file.
+/// `paddle.load(file)` on the bytes of one file; payloads borrow from `data`.
 ///
 /// ```
-/// use pdsave::paddle::{file::load_file_bytes, LoadOptions, Value};
+/// use pdsave::paddle::{file::load_file_bytes, load::Item, LoadOptions};
 /// let bytes = std::fs::read("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams").unwrap();
 /// let opts = LoadOptions { return_numpy: true, ..Default::default() };
-/// let Value::Dict(items) = load_file_bytes(&bytes, opts).unwrap() else { panic!() };
-/// assert!(items.iter().all(|(_, v)| matches!(v, Value::NdArray(_))));
+/// let loaded = load_file_bytes(&bytes, opts).unwrap();
+/// let Item::Dict(items) = loaded.root() else { panic!() };
+/// assert!(items.iter().all(|(_, v)| matches!(v, Item::NdArray(_))));
 /// ```
-pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, LoadError> {
+pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
     let g = match pickle::decode(data) {
-        Ok(g) => return load_graph(&g, opts),
+        Ok(g) => return Loaded::new(g, Form::Pickle, opts),
         Err(e) => match python_class(&e) {
             Some(PyExc::UnpicklingError) => e,
             Some(class) => {

@@ -1,14 +1,15 @@
-//! The reference `paddle.load` for pickles, in dynamic-graph mode (Paddle 3.3.1's
-//! `paddle/framework/io.py`): big-parameter merge (L-UNPACK), the name-table path
-//! (L-TABLE), the FAQ's tuple-or-ndarray rule (L-TUPLE, L-NDARRAY), `return_numpy`
-//! (L-NUMPY), ndarray → Tensor dtypes (L-DTYPE) and the errors Paddle raises (L-ITER).
+//! What `paddle.load` returns, as a view over the decoded graph and its [`Plan`]: no second
+//! tree is built. [`Loaded::root`] gives the loaded object as an [`Item`]; containers
+//! iterate their items, each made by the plan's fate for it (a Tensor, an ndarray, a value
+//! as `pickle.load` made it). Payloads are borrowed from the graph (and so from the file).
 
-use crate::dtype::DType;
-use crate::rules::PyExc;
 use std::borrow::Cow;
 
-use super::value::{ArrayView, Value};
-use crate::pickle::{self, Graph, Node, NodeId, PickleError};
+use super::plan::{Fate, Form, Plan, Region, RootItem, RootValue};
+use super::walk::Step;
+use crate::dtype::DType;
+use crate::pickle::{self, DtypeNode, Graph, Node, NodeId, PickleError, PyInt};
+use crate::rules::PyExc;
 
 /// `paddle.load` options covered by the load view.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,525 +64,405 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    fn py(class: PyExc, message: impl Into<String>) -> Self {
-        LoadError::Python {
-            class,
-            message: message.into(),
+    /// What kind of failure: a Python exception `paddle.load` raises (the load view shows
+    /// it), or pdsave refusing the input (no view).
+    pub fn python_class(&self) -> Option<PyExc> {
+        match self {
+            LoadError::Python { class, .. } => Some(*class),
+            _ => None,
         }
     }
 }
 
-/// Deepest nesting followed before Paddle's recursive walk would raise RecursionError.
-pub const MAX_DEPTH: usize = 1000;
-
-const TABLE: &str = "StructuredToParameterName@@";
-const UNPACK: &str = "UnpackBigParamInfor@@";
-
-/// Decodes and loads a pickle.
-pub fn load_pickle(data: &[u8], opts: LoadOptions) -> Result<Value<'_>, LoadError> {
-    let g = pickle::decode(data)?;
-    // The graph is dropped here, so the value must not borrow from it: it borrows from `data`.
-    load_graph_owned(&g, opts)
+/// Which array an [`Array`] is: one node of the graph, or a merged big parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArrayId {
+    Node(NodeId),
+    Merged(usize),
 }
 
-/// Bytes of data that count as one more node in the expansion budget.
-const BYTES_PER_NODE: u64 = 64;
-
-/// What expanding a node once costs: one, plus one per 64 bytes of the data it holds (the
-/// view copies strs and bytes and hashes arrays each time a shared node is reached).
-fn node_cost(n: &Node) -> u64 {
-    let len = match n {
-        Node::Str(s) => s.len(),
-        Node::Bytes(b) | Node::ByteArray(b) => b.len(),
-        Node::NdArray(a) => a.data.len(),
-        Node::NpScalar(s) => s.data.len(),
-        _ => 0,
-    };
-    1 + len as u64 / BYTES_PER_NODE
+/// An ndarray's element bytes and layout, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Array<'a> {
+    pub id: ArrayId,
+    pub dtype: DType,
+    /// `<`, `>`, `|` or `=` from the pickled dtype.
+    pub order: u8,
+    pub shape: &'a [u64],
+    pub fortran: bool,
+    /// Element bytes in the array's memory order (C or Fortran) and byte order.
+    pub data: &'a [u8],
 }
 
-fn load_graph_owned<'a>(g: &Graph<'a>, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
-    build(g, opts, |c| c.clone())
-}
-
-/// Loads a decoded graph, borrowing every payload from the graph (never copying, even the
-/// payloads the decoder had to make, such as protocol 2's latin-1 text turned into bytes).
-pub fn load_graph_ref<'x>(g: &'x Graph<'_>, opts: LoadOptions) -> Result<Value<'x>, LoadError> {
-    build(g, opts, |c| Cow::Borrowed(&c[..]))
-}
-
-fn build<'x, 'a: 'x + 'r, 'r>(
-    g: &'x Graph<'a>,
-    opts: LoadOptions,
-    pay: fn(&'x Cow<'a, [u8]>) -> Cow<'r, [u8]>,
-) -> Result<Value<'r>, LoadError> {
-    // Eight times the graph's own size (its nodes and data counted once) plus a million:
-    // shared references (the memo) may repeat a value, but not blow a small file up into
-    // gigabytes of view (P-LIMIT).
-    let own: u64 = g.nodes.iter().map(node_cost).sum();
-    let budget = 8 * own + 1_000_000;
-    let mut b = Builder {
-        g,
-        left: budget,
-        budget,
-        pay,
-    };
-    let v = b.value(g.root, 0)?;
-    apply(v, opts)
-}
-
-/// Loads a decoded graph.
-pub fn load_graph<'a>(g: &Graph<'a>, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
-    load_graph_owned(g, opts)
-}
-
-struct Builder<'x, 'a, 'r> {
-    g: &'x Graph<'a>,
-    left: u64,
-    budget: u64,
-    /// How array payloads reach the value: cloned (`Value<'a>`) or borrowed from the graph.
-    pay: fn(&'x Cow<'a, [u8]>) -> Cow<'r, [u8]>,
-}
-
-impl<'x, 'a: 'r, 'r> Builder<'x, 'a, 'r> {
-    fn array(&self, id: NodeId) -> Result<ArrayView<'r>, LoadError> {
-        match self.g.node(id) {
+impl<'a> Array<'a> {
+    /// The ndarray node `id` of a graph (its dtype node resolved).
+    pub fn of(g: &'a Graph<'_>, id: NodeId) -> Option<Array<'a>> {
+        match g.node(id) {
             Node::NdArray(a) => {
-                let d = self
-                    .g
-                    .dtype_of(a.dtype)
-                    .ok_or(LoadError::Unrepresentable("ndarray without dtype"))?;
-                Ok(ArrayView {
+                let d = g.dtype_of(a.dtype)?;
+                Some(Array {
+                    id: ArrayId::Node(id),
                     dtype: d.dtype,
                     order: d.order,
-                    shape: a.shape.clone(),
+                    shape: &a.shape,
                     fortran: a.fortran,
-                    data: (self.pay)(&a.data),
+                    data: &a.data,
                 })
             }
-            other => Err(LoadError::Unrepresentable(other.type_name())),
+            _ => None,
         }
     }
 
-    fn value(&mut self, id: NodeId, depth: usize) -> Result<Value<'r>, LoadError> {
-        crate::deep(|| self.value_inner(id, depth))
+    /// Element bytes in C order, little-endian (the bytes the view hashes).
+    pub fn c_order_le(&self) -> Cow<'a, [u8]> {
+        crate::numpy::c_order_le(self.dtype, self.order, self.shape, self.fortran, self.data)
     }
+    pub fn numel(&self) -> u64 {
+        self.shape.iter().product()
+    }
+}
 
-    fn value_inner(&mut self, id: NodeId, depth: usize) -> Result<Value<'r>, LoadError> {
-        if depth > MAX_DEPTH {
-            return Err(LoadError::py(
-                PyExc::RecursionError,
-                "maximum recursion depth exceeded",
-            ));
+/// One object of the loaded value.
+#[derive(Clone, Copy, Debug)]
+pub enum Item<'l> {
+    None,
+    Bool(bool),
+    Int(&'l PyInt),
+    Float(f64),
+    Complex(f64, f64),
+    Str(&'l str),
+    Bytes(&'l [u8]),
+    ByteArray(&'l [u8]),
+    List(Seq<'l>),
+    Tuple(Seq<'l>),
+    Set(Seq<'l>),
+    FrozenSet(Seq<'l>),
+    Dict(Map<'l>),
+    OrderedDict(Map<'l>),
+    NdArray(Array<'l>),
+    NpScalar {
+        dtype: DtypeNode,
+        data: &'l [u8],
+    },
+    /// A numpy dtype object (loads fine, but has no node in the load view).
+    Dtype(DtypeNode),
+    /// A `paddle.Tensor`; `name` is `None` where Paddle generates one (L-NAME).
+    Tensor {
+        dtype: DType,
+        array: Array<'l>,
+        name: Option<&'l str>,
+    },
+}
+
+impl Item<'_> {
+    /// Python type name, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Item::None => "NoneType",
+            Item::Bool(_) => "bool",
+            Item::Int(_) => "int",
+            Item::Float(_) => "float",
+            Item::Complex(..) => "complex",
+            Item::Str(_) => "str",
+            Item::Bytes(_) => "bytes",
+            Item::ByteArray(_) => "bytearray",
+            Item::List(_) => "list",
+            Item::Tuple(_) => "tuple",
+            Item::Dict(_) => "dict",
+            Item::OrderedDict(_) => "OrderedDict",
+            Item::Set(_) => "set",
+            Item::FrozenSet(_) => "frozenset",
+            Item::NdArray(_) => "numpy.ndarray",
+            Item::NpScalar { .. } => "numpy scalar",
+            Item::Dtype(_) => "numpy.dtype",
+            Item::Tensor { .. } => "paddle.Tensor",
         }
-        let g = self.g;
-        let cost = match g.node(id) {
-            // Tensors read their array directly (not through `value`): charge it here.
-            Node::StaticTensor { array } | Node::DynTensor { array, .. } => {
-                1 + node_cost(g.node(*array))
+    }
+}
+
+/// The items of a list, tuple, set or frozenset.
+#[derive(Clone, Copy, Debug)]
+pub struct Seq<'l> {
+    l: &'l Loaded<'l>,
+    items: SeqItems<'l>,
+    fate: Fate,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum SeqItems<'l> {
+    Nodes(&'l [NodeId]),
+    /// A dynamic tensor shown as the tuple `(name, ndarray)`.
+    Pair(NodeId, NodeId),
+}
+
+impl<'l> Seq<'l> {
+    pub fn len(&self) -> usize {
+        match self.items {
+            SeqItems::Nodes(v) => v.len(),
+            SeqItems::Pair(..) => 2,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The items, in order.
+    pub fn iter(&self) -> SeqIter<'l> {
+        SeqIter { seq: *self, i: 0 }
+    }
+}
+
+/// The items of a [`Seq`], made as they are reached.
+pub struct SeqIter<'l> {
+    seq: Seq<'l>,
+    i: usize,
+}
+
+impl<'l> Iterator for SeqIter<'l> {
+    type Item = Item<'l>;
+    fn next(&mut self) -> Option<Item<'l>> {
+        let (id, step) = match self.seq.items {
+            SeqItems::Nodes(v) => (*v.get(self.i)?, Step::Item(self.i)),
+            SeqItems::Pair(n, _) if self.i == 0 => (n, Step::TensorName),
+            SeqItems::Pair(_, a) if self.i == 1 => (a, Step::TensorArray),
+            SeqItems::Pair(..) => return None,
+        };
+        self.i += 1;
+        let l = self.seq.l;
+        Some(l.item(id, l.plan.child_region(self.seq.fate, step)))
+    }
+}
+
+/// The items of a dict or OrderedDict.
+#[derive(Clone, Copy, Debug)]
+pub struct Map<'l> {
+    l: &'l Loaded<'l>,
+    items: MapItems<'l>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum MapItems<'l> {
+    Nodes(&'l [(NodeId, NodeId)], Fate),
+    /// The root dict as the rules leave it (L-UNPACK, L-TABLE).
+    Root(&'l [RootItem]),
+}
+
+impl<'l> Map<'l> {
+    /// The (key, value) pairs, in order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (Item<'l>, Item<'l>)> + 'l> {
+        let l = self.l;
+        match self.items {
+            MapItems::Nodes(p, fate) => {
+                Box::new(p.iter().enumerate().map(move |(index, &(k, v))| {
+                    let kr = l.plan.child_region(fate, Step::Key { index });
+                    let vr = l.plan.child_region(fate, Step::Value { key: k, index });
+                    (l.item(k, kr), l.item(v, vr))
+                }))
             }
-            n => node_cost(n),
-        };
-        if self.left < cost {
-            return Err(LoadError::TooLarge(self.budget));
+            MapItems::Root(items) => {
+                let skip = (!l.opts.keep_name_table)
+                    .then_some(l.plan.table_item)
+                    .flatten();
+                Box::new(
+                    items
+                        .iter()
+                        .enumerate()
+                        .filter(move |(i, _)| Some(*i) != skip)
+                        .map(move |(_, it)| (l.item(it.key, Region::AsIs), l.root_value(it))),
+                )
+            }
         }
-        self.left -= cost;
-        let list = |b: &mut Self, items: &[NodeId]| -> Result<Vec<Value<'r>>, LoadError> {
-            items.iter().map(|&i| b.value(i, depth + 1)).collect()
+    }
+    pub fn len(&self) -> usize {
+        match self.items {
+            MapItems::Nodes(p, _) => p.len(),
+            MapItems::Root(items) => {
+                let dropped = !self.l.opts.keep_name_table && self.l.plan.table_item.is_some();
+                items.len() - dropped as usize
+            }
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A graph held or borrowed.
+#[derive(Debug)]
+enum GraphRef<'g> {
+    Owned(Graph<'g>),
+    Borrowed(&'g Graph<'g>),
+}
+
+/// What `paddle.load` returned: a graph, its plan and the options; [`Loaded::root`] walks it.
+#[derive(Debug)]
+pub struct Loaded<'g> {
+    graph: GraphRef<'g>,
+    plan: Plan,
+    opts: LoadOptions,
+}
+
+impl<'g> Loaded<'g> {
+    /// The load of a graph `paddle.load` got in `form`: `Err` where `paddle.load` raises
+    /// (or pdsave refuses) with these options.
+    pub fn new(g: Graph<'g>, form: Form, opts: LoadOptions) -> Result<Loaded<'g>, LoadError> {
+        Self::with(GraphRef::Owned(g), form, opts)
+    }
+
+    /// [`Loaded::new`] on a borrowed graph.
+    pub fn borrowed(
+        g: &'g Graph<'g>,
+        form: Form,
+        opts: LoadOptions,
+    ) -> Result<Loaded<'g>, LoadError> {
+        Self::with(GraphRef::Borrowed(g), form, opts)
+    }
+
+    fn with(graph: GraphRef<'g>, form: Form, opts: LoadOptions) -> Result<Loaded<'g>, LoadError> {
+        let g = match &graph {
+            GraphRef::Owned(g) => g,
+            GraphRef::Borrowed(g) => *g,
         };
-        let pairs = |b: &mut Self,
-                     items: &[(NodeId, NodeId)]|
-         -> Result<Vec<(Value<'r>, Value<'r>)>, LoadError> {
-            items
-                .iter()
-                .map(|&(k, v)| Ok((b.value(k, depth + 1)?, b.value(v, depth + 1)?)))
-                .collect()
-        };
-        Ok(match g.node(id) {
-            Node::None => Value::None,
-            Node::Bool(b) => Value::Bool(*b),
-            Node::Int(v) => Value::Int(v.clone()),
-            Node::Float(v) => Value::Float(*v),
-            Node::Complex(r, i) => Value::Complex(*r, *i),
-            Node::Str(s) => Value::Str(s.clone()),
-            Node::Bytes(b) => Value::Bytes((self.pay)(b)),
-            Node::ByteArray(b) => Value::ByteArray((self.pay)(b)),
-            Node::List(items) => Value::List(list(self, items)?),
-            Node::Tuple(items) => Value::Tuple(list(self, items)?),
-            Node::Dict(items) => Value::Dict(pairs(self, items)?),
-            Node::OrderedDict(items) => Value::OrderedDict(pairs(self, items)?),
-            Node::Set(items) => Value::Set(list(self, items)?),
-            Node::FrozenSet(items) => Value::FrozenSet(list(self, items)?),
-            Node::NdArray(_) | Node::StaticTensor { .. } => {
-                let a = match g.node(id) {
-                    Node::StaticTensor { array } => *array,
-                    _ => id,
+        let plan = Plan::new(g, form);
+        plan.outcome(opts)?;
+        Ok(Loaded { graph, plan, opts })
+    }
+
+    pub fn graph(&self) -> &Graph<'g> {
+        match &self.graph {
+            GraphRef::Owned(g) => g,
+            GraphRef::Borrowed(g) => g,
+        }
+    }
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+    pub fn options(&self) -> LoadOptions {
+        self.opts
+    }
+
+    /// The loaded object.
+    pub fn root(&self) -> Item<'_> {
+        let g = self.graph();
+        match &self.plan.root_items {
+            Some(items) => {
+                let map = Map {
+                    l: self.shorten(),
+                    items: MapItems::Root(items),
                 };
-                Value::NdArray(self.array(a)?)
-            }
-            Node::NpScalar(s) => {
-                let d = g
-                    .dtype_of(s.dtype)
-                    .ok_or(LoadError::Unrepresentable("numpy scalar without dtype"))?;
-                Value::NpScalar {
-                    dtype: d,
-                    data: (self.pay)(&s.data),
+                match g.node(g.root) {
+                    Node::OrderedDict(_) => Item::OrderedDict(map),
+                    _ => Item::Dict(map),
                 }
             }
-            Node::Dtype(d) => Value::Dtype(*d),
-            Node::DynTensor { name, array } => Value::Tuple(vec![
-                self.value(*name, depth + 1)?,
-                Value::NdArray(self.array(*array)?),
-            ]),
-            Node::Global(_) => return Err(LoadError::Unrepresentable("global")),
-            Node::Pending(_) => return Err(LoadError::Unrepresentable("unbuilt object")),
-        })
+            None => self.shorten().item(g.root, self.plan.root_region()),
+        }
+    }
+
+    /// `&Loaded<'g>` as `&Loaded<'l>` for a shorter `'l` (the graph is covariant).
+    fn shorten<'l>(&'l self) -> &'l Loaded<'l> {
+        self
     }
 }
 
-fn is_dict(v: &Value) -> bool {
-    matches!(v, Value::Dict(_) | Value::OrderedDict(_))
-}
-
-fn items_mut<'v, 'a>(v: &'v mut Value<'a>) -> Option<&'v mut Vec<(Value<'a>, Value<'a>)>> {
-    match v {
-        Value::Dict(i) | Value::OrderedDict(i) => Some(i),
-        _ => None,
+impl<'l> Loaded<'l> {
+    fn array(&'l self, id: NodeId) -> Option<Array<'l>> {
+        Array::of(self.graph(), id)
     }
-}
 
-fn items<'v, 'a>(v: &'v Value<'a>) -> Option<&'v Vec<(Value<'a>, Value<'a>)>> {
-    match v {
-        Value::Dict(i) | Value::OrderedDict(i) => Some(i),
-        _ => None,
-    }
-}
-
-/// Python equality for the keys a state dict uses.
-fn key_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Bool(y)) | (Value::Bool(y), Value::Int(x)) => {
-            x.as_i64() == Some(*y as i64)
-        }
-        (Value::None, Value::None) => true,
-        (Value::Float(x), Value::Float(y)) => x == y,
-        (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| key_eq(p, q))
-        }
-        _ => false,
-    }
-}
-
-fn find<'a>(items: &[(Value<'a>, Value<'a>)], key: &Value) -> Option<usize> {
-    items.iter().position(|(k, _)| key_eq(k, key))
-}
-
-fn str_key(s: &'static str) -> Value<'static> {
-    Value::Str(Cow::Borrowed(s))
-}
-
-fn apply<'a>(mut v: Value<'a>, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
-    if is_dict(&v) {
-        pack_loaded_dict(&mut v)?;
-        let has_table = items(&v).and_then(|i| find(i, &str_key(TABLE))).is_some();
-        if has_table {
-            name_table_path(&mut v, opts)?;
-            return Ok(v);
-        }
-    }
-    parse_load_result(v, opts)
-}
-
-/// L-UNPACK: `_pack_loaded_dict` merges `key@@.i` slices listed in `UnpackBigParamInfor@@`.
-fn pack_loaded_dict(v: &mut Value) -> Result<(), LoadError> {
-    let Some(its) = items_mut(v) else {
-        return Ok(());
-    };
-    let Some(pos) = find(its, &str_key(UNPACK)) else {
-        return Ok(());
-    };
-    let info = its[pos].1.clone();
-    let Some(info_items) = items(&info) else {
-        return Err(LoadError::py(
-            PyExc::AttributeError,
-            "UnpackBigParamInfor@@ is not a dict",
-        ));
-    };
-    let mut removes: Vec<Value> = Vec::new();
-    for (key, spec) in info_items {
-        let spec_items = items(spec)
-            .ok_or_else(|| LoadError::py(PyExc::TypeError, "slice info is not a dict"))?;
-        let get = |name: &'static str| {
-            find(spec_items, &str_key(name))
-                .map(|i| &spec_items[i].1)
-                .ok_or_else(|| LoadError::py(PyExc::KeyError, name))
-        };
-        let slices = match get("slices")? {
-            Value::List(s) | Value::Tuple(s) => s.clone(),
-            _ => return Err(LoadError::py(PyExc::TypeError, "slices is not a list")),
-        };
-        let shape: Vec<u64> = match get("OriginShape")? {
-            Value::Tuple(s) | Value::List(s) => s
-                .iter()
-                .map(|d| match d {
-                    Value::Int(i) => i.as_i64().filter(|&x| x >= 0).map(|x| x as u64),
-                    _ => None,
-                })
-                .collect::<Option<Vec<u64>>>()
-                .ok_or_else(|| LoadError::py(PyExc::ValueError, "bad OriginShape"))?,
-            _ => {
-                return Err(LoadError::py(
-                    PyExc::TypeError,
-                    "OriginShape is not a tuple",
-                ))
-            }
-        };
-        let mut data: Vec<u8> = Vec::new();
-        let mut first: Option<(crate::dtype::DType, u8)> = None;
-        for s in &slices {
-            let i = find(its, s).ok_or_else(|| LoadError::py(PyExc::KeyError, "slice missing"))?;
-            let Value::NdArray(a) = &its[i].1 else {
-                return Err(LoadError::py(PyExc::ValueError, "slice is not an ndarray"));
-            };
-            match first {
-                None => first = Some((a.dtype, a.order)),
-                Some(f) if f != (a.dtype, a.order) => {
-                    return Err(LoadError::py(
-                        PyExc::ValueError,
-                        "slices of different dtypes",
-                    ));
-                }
-                _ => {}
-            }
-            data.extend_from_slice(&a.c_order_le());
-        }
-        let (dtype, _) = first.ok_or_else(|| {
-            LoadError::py(PyExc::ValueError, "need at least one array to concatenate")
-        })?;
-        let n: Option<u64> = shape.iter().try_fold(1u64, |a, &b| a.checked_mul(b));
-        if n.and_then(|n| n.checked_mul(dtype.itemsize() as u64)) != Some(data.len() as u64) {
-            return Err(LoadError::py(
-                PyExc::ValueError,
-                "cannot reshape merged slices to OriginShape",
-            ));
-        }
-        let merged = Value::NdArray(ArrayView {
-            dtype,
-            order: dtype.native_order(),
-            shape,
+    fn merged(&'l self, m: usize) -> Array<'l> {
+        let mg = &self.plan.merges[m];
+        Array {
+            id: ArrayId::Merged(m),
+            dtype: mg.dtype,
+            order: mg.dtype.native_order(),
+            shape: &mg.shape,
             fortran: false,
-            data: Cow::Owned(data),
-        });
-        match find(its, key) {
-            Some(i) => its[i].1 = merged,
-            None => its.push((key.clone(), merged)),
-        }
-        removes.extend(slices);
-    }
-    for k in removes {
-        if let Some(i) = find(its, &k) {
-            its.remove(i);
+            data: &mg.data,
         }
     }
-    if let Some(i) = find(its, &str_key(UNPACK)) {
-        its.remove(i);
-    }
-    Ok(())
-}
 
-/// L-DTYPE: `paddle.to_tensor(ndarray)`.
-fn to_tensor<'a>(a: ArrayView<'a>, name: Option<String>) -> Result<Value<'a>, LoadError> {
-    let dtype = DType::to_tensor(a.dtype).ok_or_else(|| {
-        LoadError::py(
-            PyExc::ValueError,
-            format!(
-                "(InvalidArgument) Input object type error or incompatible array data type ({})",
-                a.dtype.name()
-            ),
-        )
-    })?;
-    Ok(Value::Tensor {
-        dtype,
-        array: a,
-        name,
-    })
-}
-
-/// L-TABLE: a dict holding `StructuredToParameterName@@`: each ndarray it names becomes a
-/// Tensor with that name; nothing else is walked; the table is dropped unless kept.
-fn name_table_path(v: &mut Value, opts: LoadOptions) -> Result<(), LoadError> {
-    let Some(its) = items_mut(v) else {
-        return Ok(());
-    };
-    let Some(tpos) = find(its, &str_key(TABLE)) else {
-        return Ok(());
-    };
-    let table = match &its[tpos].1 {
-        t if is_dict(t) => items(t).cloned().unwrap_or_default(),
-        _ => {
-            return Err(LoadError::py(
-                PyExc::AttributeError,
-                "the name table has no items()",
-            ))
+    fn name(&'l self, name: Option<NodeId>) -> Option<&'l str> {
+        match name.map(|n| self.graph().node(n)) {
+            // L-NAME: an empty name makes Paddle generate one.
+            Some(Node::Str(s)) if !s.is_empty() => Some(s),
+            _ => None,
         }
-    };
-    for (key, name) in table {
-        let i = find(its, &key)
-            .ok_or_else(|| LoadError::py(PyExc::KeyError, "a key of the name table is missing"))?;
-        if let Value::NdArray(_) = &its[i].1 {
-            if opts.return_numpy {
-                continue;
+    }
+
+    fn tensor(&'l self, dtype: Option<DType>, array: Array<'l>, name: Option<&'l str>) -> Item<'l> {
+        match dtype {
+            Some(dtype) if !self.opts.return_numpy => Item::Tensor { dtype, array, name },
+            // With return_numpy (or where to_tensor raises, which the outcome reports).
+            _ => Item::NdArray(array),
+        }
+    }
+
+    fn root_value(&'l self, it: &RootItem) -> Item<'l> {
+        match it.value {
+            RootValue::Node(v) => self.item(v, self.plan.root_item_region(it)),
+            RootValue::Merged(m) => match self.plan.merged_fate(m) {
+                Some((name, dtype)) => self.tensor(dtype, self.merged(m), self.name(name)),
+                None => Item::NdArray(self.merged(m)),
+            },
+        }
+    }
+
+    /// The object node `id` becomes, met in `region`.
+    fn item(&'l self, id: NodeId, region: Region) -> Item<'l> {
+        let g = self.graph();
+        let fate = self.plan.fate(g, id, region);
+        if let Fate::Tensor { array, name, dtype } = fate {
+            if let Some(a) = self.array(array) {
+                return self.tensor(dtype, a, self.name(name));
             }
-            let Value::NdArray(a) = std::mem::replace(&mut its[i].1, Value::None) else {
-                continue;
-            };
-            let name = match name {
-                Value::Str(s) => s.into_owned(),
-                _ => return Err(LoadError::py(PyExc::TypeError, "tensor name must be a str")),
-            };
-            its[i].1 = to_tensor(a, Some(name).filter(|n| !n.is_empty()))?;
         }
-    }
-    if !opts.keep_name_table {
-        if let Some(i) = find(its, &str_key(TABLE)) {
-            its.remove(i);
-        }
-    }
-    Ok(())
-}
-
-fn is_varbase_tuple(v: &Value) -> bool {
-    matches!(v, Value::Tuple(t) if t.len() == 2 && matches!(t[0], Value::Str(_)) && matches!(t[1], Value::NdArray(_)))
-}
-
-/// `_contain_x`: walks dict/OrderedDict values, lists and tuples (not sets).
-fn contains_varbase(v: &Value, depth: usize) -> Result<bool, LoadError> {
-    crate::deep(|| contains_varbase_inner(v, depth))
-}
-
-fn contains_varbase_inner(v: &Value, depth: usize) -> Result<bool, LoadError> {
-    if depth > MAX_DEPTH {
-        return Err(LoadError::py(
-            PyExc::RecursionError,
-            "maximum recursion depth exceeded",
-        ));
-    }
-    if is_varbase_tuple(v) {
-        return Ok(true);
-    }
-    match v {
-        Value::Dict(i) | Value::OrderedDict(i) => {
-            for (_, x) in i {
-                if contains_varbase(x, depth + 1)? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
-        Value::List(i) | Value::Tuple(i) => {
-            for x in i {
-                if contains_varbase(x, depth + 1)? {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
-        _ => Ok(false),
-    }
-}
-
-/// `_parse_load_result`: L-TUPLE if any `(str, ndarray)` tuple is reachable, else L-NDARRAY.
-fn parse_load_result<'a>(v: Value<'a>, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
-    let tuple_mode = contains_varbase(&v, 0)?;
-    parse_every(v, tuple_mode, opts, 0)
-}
-
-fn convert<'a>(v: Value<'a>, tuple_mode: bool, opts: LoadOptions) -> Result<Value<'a>, LoadError> {
-    if tuple_mode {
-        let Value::Tuple(mut t) = v else { return Ok(v) };
-        let arr = t.pop();
-        let name = t.pop();
-        match (name, arr) {
-            (Some(Value::Str(n)), Some(Value::NdArray(a))) => {
-                if opts.return_numpy {
-                    Ok(Value::NdArray(a))
-                } else {
-                    // L-NAME: an empty name makes Paddle generate `eager_tmp_<N>`.
-                    to_tensor(a, Some(n.into_owned()).filter(|n| !n.is_empty()))
-                }
-            }
-            _ => Err(LoadError::py(
-                PyExc::TypeError,
-                "not a (name, ndarray) tuple",
-            )),
-        }
-    } else {
-        match v {
-            Value::NdArray(a) if !opts.return_numpy => to_tensor(a, None),
-            other => Ok(other),
+        let seq = |items| Seq {
+            l: self,
+            items,
+            fate,
+        };
+        let map = |p| Map {
+            l: self,
+            items: MapItems::Nodes(p, fate),
+        };
+        match g.node(id) {
+            Node::None => Item::None,
+            Node::Bool(b) => Item::Bool(*b),
+            Node::Int(v) => Item::Int(v),
+            Node::Float(v) => Item::Float(*v),
+            Node::Complex(r, i) => Item::Complex(*r, *i),
+            Node::Str(s) => Item::Str(s),
+            Node::Bytes(b) => Item::Bytes(b),
+            Node::ByteArray(b) => Item::ByteArray(b),
+            Node::List(v) => Item::List(seq(SeqItems::Nodes(v))),
+            Node::Tuple(v) => Item::Tuple(seq(SeqItems::Nodes(v))),
+            Node::Set(v) => Item::Set(seq(SeqItems::Nodes(v))),
+            Node::FrozenSet(v) => Item::FrozenSet(seq(SeqItems::Nodes(v))),
+            Node::Dict(p) => Item::Dict(map(p)),
+            Node::OrderedDict(p) => Item::OrderedDict(map(p)),
+            Node::DynTensor { name, array } => Item::Tuple(seq(SeqItems::Pair(*name, *array))),
+            Node::StaticTensor { array } => self.array(*array).map_or(Item::None, Item::NdArray),
+            Node::NdArray(_) => self.array(id).map_or(Item::None, Item::NdArray),
+            Node::NpScalar(s) => match g.dtype_of(s.dtype) {
+                Some(dtype) => Item::NpScalar {
+                    dtype,
+                    data: &s.data,
+                },
+                None => Item::None,
+            },
+            Node::Dtype(d) => Item::Dtype(*d),
+            // The plan refuses values holding these (Unrepresentable): never reached.
+            Node::Global(_) | Node::Pending(_) => Item::None,
         }
     }
 }
 
-/// `_parse_every_object`.
-fn parse_every<'a>(
-    v: Value<'a>,
-    tuple_mode: bool,
-    opts: LoadOptions,
-    depth: usize,
-) -> Result<Value<'a>, LoadError> {
-    crate::deep(|| parse_every_inner(v, tuple_mode, opts, depth))
+/// Loads a decoded graph (`pickle.load`'s result, L- rules applied), borrowing it.
+pub fn load_graph<'g>(g: &'g Graph<'g>, opts: LoadOptions) -> Result<Loaded<'g>, LoadError> {
+    Loaded::borrowed(g, Form::Pickle, opts)
 }
 
-fn parse_every_inner<'a>(
-    v: Value<'a>,
-    tuple_mode: bool,
-    opts: LoadOptions,
-    depth: usize,
-) -> Result<Value<'a>, LoadError> {
-    if depth > MAX_DEPTH {
-        return Err(LoadError::py(
-            PyExc::RecursionError,
-            "maximum recursion depth exceeded",
-        ));
-    }
-    let cond = |x: &Value| {
-        if tuple_mode {
-            is_varbase_tuple(x)
-        } else {
-            matches!(x, Value::NdArray(_))
-        }
-    };
-    if cond(&v) {
-        return convert(v, tuple_mode, opts);
-    }
-    let walk = |items: Vec<Value<'a>>| -> Result<Vec<Value<'a>>, LoadError> {
-        items
-            .into_iter()
-            .map(|x| parse_every(x, tuple_mode, opts, depth + 1))
-            .collect()
-    };
-    Ok(match v {
-        Value::Dict(i) => Value::Dict(
-            i.into_iter().map(|(k, x)| Ok((k, parse_every(x, tuple_mode, opts, depth + 1)?))).collect::<Result<_, LoadError>>()?,
-        ),
-        Value::OrderedDict(i) => Value::OrderedDict(
-            i.into_iter().map(|(k, x)| Ok((k, parse_every(x, tuple_mode, opts, depth + 1)?))).collect::<Result<_, LoadError>>()?,
-        ),
-        Value::List(i) => Value::List(walk(i)?),
-        Value::Tuple(i) => Value::Tuple(walk(i)?),
-        Value::Set(i) => Value::Set(walk(i)?),
-        Value::Bytes(_) | Value::ByteArray(_) | Value::FrozenSet(_) => {
-            return Err(LoadError::py(PyExc::NotImplementedError,
-                format!(
-                    "The iterable objects supported are tuple, list, dict, OrderedDict, string. But received <class '{}'>.",
-                    v.type_name()
-                ),
-            ))
-        }
-        other => other,
-    })
+/// Decodes and loads a pickle.
+pub fn load_pickle(data: &[u8], opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
+    Loaded::new(pickle::decode(data)?, Form::Pickle, opts)
 }

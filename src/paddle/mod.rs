@@ -1,15 +1,18 @@
-//! Paddle's save/load rules on top of the pickle graph: the reference `paddle.load`
-//! ([`load`]), the reference `paddle.save` ([`save`]) and the classifier of non-unique
-//! decodings ([`classify`]). Rule ids (S-, L-, A-, W-) refer to `spec/rules.md`.
+//! Paddle's save/load rules on top of the pickle graph: the load plan ([`plan`]: every L-
+//! rule, computed once), the loaded value it gives ([`load`]), the path forms ([`file`],
+//! [`path`]), the reference `paddle.save` ([`save`]) and the classifier of non-unique
+//! decodings ([`classify`]), all walking the graph the one way [`walk`] does. Rule ids
+//! (S-, L-, A-, W-) refer to `spec/rules.md`.
 
 pub mod classify;
 pub mod file;
 pub mod load;
+pub mod names;
 pub mod object;
 pub mod path;
+pub mod plan;
 pub mod save;
 pub mod snippet;
-pub mod value;
+pub mod walk;
 
-pub use load::{load_graph, load_pickle, LoadError, LoadOptions};
-pub use value::{ArrayView, Value};
+pub use load::{load_graph, load_pickle, LoadError, LoadOptions, Loaded};

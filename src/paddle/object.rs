@@ -112,22 +112,6 @@ pub struct ObjJsonError {
     pub reason: String,
 }
 
-/// Lowercase hex of bytes (the `hex` fields of the object JSON and the view).
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Bytes of an even-length hex string.
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 fn float_json(v: f64) -> J {
     if v.is_nan() {
         J::from("nan")
@@ -203,14 +187,14 @@ impl ObjGraph {
             Obj::NdArray(a) => json!({
                 "t": "ndarray", "dtype": a.dtype.name(), "shape": a.shape,
                 "order": if a.fortran { "F" } else { "C" },
-                "byteorder": (a.order as char).to_string(), "hex": hex(&a.data),
+                "byteorder": (a.order as char).to_string(), "hex": hex::encode(&a.data),
             }),
             Obj::NpScalar { dtype, data } => {
-                json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex(data)})
+                json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex::encode(data)})
             }
             Obj::Tensor(t) => json!({
                 "t": "tensor", "kind": t.kind.name(), "dtype": t.dtype.name(), "shape": t.shape,
-                "hex": hex(&t.data), "name": t.name, "stop_gradient": t.stop_gradient,
+                "hex": hex::encode(&t.data), "name": t.name, "stop_gradient": t.stop_gradient,
             }),
             Obj::Layer => json!({"t": "layer"}),
             Obj::Program => json!({"t": "program"}),
@@ -278,7 +262,7 @@ impl ObjGraph {
                 .and_then(J::as_str)
                 .ok_or_else(|| err(&format!("missing string \"{k}\"")))
         };
-        let hexf = |k: &str| s(k).and_then(|h| unhex(h).ok_or_else(|| err("bad hex")));
+        let hexf = |k: &str| s(k).and_then(|h| hex::decode(h).map_err(|_| err("bad hex")));
         let shape = || -> Result<Vec<u64>, ObjJsonError> {
             items("shape")?
                 .iter()
@@ -428,21 +412,15 @@ impl ObjGraph {
             return json!({"t": "none"});
         }
         let mut sub = |x: ObjId| self.ideal_node(x, numpy, depth + 1);
-        let arr = |dtype: DType, shape: &[u64], le_c: &[u8]| json!({"t": "ndarray", "dtype": dtype.name(), "shape": shape, "sha256": crate::view::sha256_hex(le_c)});
+        let arr = |dtype: DType, shape: &[u64], le_c: &[u8]| json!({"t": "ndarray", "dtype": dtype.name(), "shape": shape, "sha256": crate::digest::sha256_hex(le_c)});
         match self.get(id) {
             o @ plain_obj!() => plain_json(o, &mut sub),
             Obj::NdArray(a) => {
-                let v = crate::paddle::value::ArrayView {
-                    dtype: a.dtype,
-                    order: a.order,
-                    shape: a.shape.clone(),
-                    fortran: a.fortran,
-                    data: std::borrow::Cow::Borrowed(&a.data),
-                };
-                arr(a.dtype, &a.shape, &v.c_order_le())
+                let le = crate::numpy::c_order_le(a.dtype, a.order, &a.shape, a.fortran, &a.data);
+                arr(a.dtype, &a.shape, &le)
             }
             Obj::NpScalar { dtype, data } => {
-                json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex(data)})
+                json!({"t": "npscalar", "dtype": dtype.name(), "hex": hex::encode(data)})
             }
             Obj::Tensor(t) => {
                 if numpy {
@@ -454,7 +432,7 @@ impl ObjGraph {
                     (_, Some(n)) => Some(n.clone()),
                 };
                 json!({"t": "tensor", "dtype": t.dtype.name(), "shape": t.shape, "name": name,
-                       "sha256": crate::view::sha256_hex(&t.data)})
+                       "sha256": crate::digest::sha256_hex(&t.data)})
             }
             Obj::Layer => json!({"t": "layer"}),
             Obj::Program => json!({"t": "program"}),
@@ -498,8 +476,8 @@ fn plain_json(o: &Obj, sub: &mut dyn FnMut(ObjId) -> J) -> J {
         Obj::Float(f) => json!({"t": "float", "v": float_json(*f)}),
         Obj::Complex(r, i) => json!({"t": "complex", "re": float_json(*r), "im": float_json(*i)}),
         Obj::Str(s) => json!({"t": "str", "v": s}),
-        Obj::Bytes(b) => json!({"t": "bytes", "hex": hex(b)}),
-        Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex(b)}),
+        Obj::Bytes(b) => json!({"t": "bytes", "hex": hex::encode(b)}),
+        Obj::ByteArray(b) => json!({"t": "bytearray", "hex": hex::encode(b)}),
         Obj::List(v) => json!({"t": "list", "items": items(v, sub)}),
         Obj::Tuple(v) => json!({"t": "tuple", "items": items(v, sub)}),
         Obj::Set(v) => json!({"t": "set", "items": items(v, sub)}),

@@ -19,10 +19,6 @@ fn py_float(v: f64) -> String {
     }
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn py_str(s: &str) -> String {
     // JSON string syntax is valid Python for str literals.
     serde_json::to_string(s).unwrap_or_else(|_| "''".into())
@@ -73,8 +69,8 @@ fn emit(g: &ObjGraph, id: ObjId, out: &mut String, done: &mut [bool], depth: usi
         Obj::Float(f) => py_float(*f),
         Obj::Complex(r, i) => format!("complex({}, {})", py_float(*r), py_float(*i)),
         Obj::Str(s) => py_str(s),
-        Obj::Bytes(b) => format!("bytes.fromhex('{}')", hex(b)),
-        Obj::ByteArray(b) => format!("bytearray.fromhex('{}')", hex(b)),
+        Obj::Bytes(b) => format!("bytes.fromhex('{}')", hex::encode(b)),
+        Obj::ByteArray(b) => format!("bytearray.fromhex('{}')", hex::encode(b)),
         Obj::List(v) | Obj::Tuple(v) | Obj::Set(v) | Obj::FrozenSet(v) => {
             let items: Vec<String> = v.iter().map(|&x| sub(x, out)).collect();
             match g.get(id) {
@@ -104,13 +100,13 @@ fn emit(g: &ObjGraph, id: ObjId, out: &mut String, done: &mut [bool], depth: usi
             );
             let flat = format!(
                 "np.frombuffer(bytes.fromhex('{}'), dtype=np.dtype('{}'))",
-                hex(&a.data),
+                hex::encode(&a.data),
                 dt.trim_start_matches('<')
             );
             let flat = if a.order == b'>' {
                 format!(
                     "np.frombuffer(bytes.fromhex('{}'), dtype=np.dtype('{}').newbyteorder('>'))",
-                    hex(&a.data),
+                    hex::encode(&a.data),
                     a.dtype.name()
                 )
             } else {
@@ -127,14 +123,14 @@ fn emit(g: &ObjGraph, id: ObjId, out: &mut String, done: &mut [bool], depth: usi
         }
         Obj::NpScalar { dtype, data } => format!(
             "np.frombuffer(bytes.fromhex('{}'), dtype='{}')[0]",
-            hex(data),
+            hex::encode(data),
             dtype.name()
         ),
         Obj::Tensor(t) => {
             let np = t.dtype.numpy_carrier().name();
             let arr = format!(
                 "np.frombuffer(bytes.fromhex('{}'), dtype='{np}').reshape({}).copy()",
-                hex(&t.data),
+                hex::encode(&t.data),
                 shape(&t.shape)
             );
             let _ = writeln!(out, "{var} = paddle.to_tensor({arr})");

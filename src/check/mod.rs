@@ -2,31 +2,30 @@
 //! pickle references, and whether it is Paddle's own — and the non-unique decodings
 //! `paddle.load` will meet, with their workarounds; an exit class (clean, findings, error).
 //!
-//! A file is read as `paddle.load(file)` reads it: a pickle, else a SelectedRows or
-//! DenseTensor stream (a combined `.pdiparams` when it holds several records), else a
-//! program. A prefix (`jit.save` / `save_inference_model`) or a 1.x directory is checked
-//! file by file (program, params, `.pdiparams.info` pickle, per-variable files), and then
-//! loaded as a whole as `paddle.load(path)` would.
+//! A file is what [`crate::source::sniff`] says it is; a pickle is scanned for globals and
+//! decoded, and its non-unique decodings come from its load plan. A prefix (`jit.save` /
+//! `save_inference_model`) or a 1.x directory is checked file by file (program, params,
+//! `.pdiparams.info` pickle, per-variable files; other files of a model directory are
+//! scanned too, as a hub scans an upload), and then loaded as a whole as
+//! `paddle.load(path)` would. The human form is [`render`].
 
-use crate::rules::PyExc;
-use crate::rules::Rule;
-use std::path::{Path, PathBuf};
+mod render;
+
+use std::path::Path;
 
 use serde::Serialize;
 
-use crate::mapped::Mapped;
-use crate::paddle::classify::{classify_graph, Finding};
+pub use render::render;
+
+use crate::paddle::classify::{classify_graph, combined_params_finding, Finding};
 use crate::paddle::file::python_class;
 use crate::pickle::globals::{classify, scan_globals, GlobalScan, Verdict};
 use crate::pickle::{self, PickleError, Sym};
-use crate::{program, tensor_stream};
+use crate::rules::Rule;
+use crate::source::{self, Form, Format, Kind, Source};
 
 /// Offsets listed per distinct global (the count is always exact).
 pub const MAX_OFFSETS: usize = 1000;
-/// Files checked under one directory at most.
-pub const MAX_FILES: usize = 100_000;
-/// Directory nesting followed at most.
-pub const MAX_DIR_DEPTH: usize = 64;
 
 /// The exit class: 0 clean, 1 findings, 2 error (unreadable, not a Paddle file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,7 +82,7 @@ impl GlobalEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileCheck {
     pub path: String,
-    pub format: &'static str,
+    pub format: Format,
     pub protocol: Option<u8>,
     pub error: Option<String>,
 }
@@ -92,9 +91,8 @@ pub struct FileCheck {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub path: String,
-    /// `pickle`, `tensor stream`, `SelectedRows`, `combined params`, `program`, `prefix`,
-    /// `directory` or `unreadable`.
-    pub format: &'static str,
+    /// What the PATH is ([`crate::source::sniff`]; `unreadable` when it cannot be read).
+    pub format: Format,
     /// Pickle protocol (PROTO's argument) of a pickle.
     pub protocol: Option<u8>,
     /// The files of a prefix or directory (empty for a single file).
@@ -113,7 +111,7 @@ pub struct Report {
 
 /// One file's bytes, analysed.
 struct Analysis {
-    format: &'static str,
+    format: Format,
     protocol: Option<u8>,
     globals: Vec<GlobalEntry>,
     findings: Vec<Finding>,
@@ -264,99 +262,72 @@ fn refusal(e: &PickleError, scan: &GlobalScan, file: Option<&str>) -> Option<Fin
     ))
 }
 
-/// Not a pickle: the stream formats `paddle.load(file)` falls back to, then a program.
-fn other_format(data: &[u8], alone: bool) -> Option<(&'static str, Vec<Finding>)> {
-    if tensor_stream::decode_selected_rows_prefix(data).is_ok() {
-        return Some(("SelectedRows", vec![]));
-    }
-    if tensor_stream::decode_dense_tensor_prefix(data).is_ok() {
-        return Some(match tensor_stream::decode_combined(data) {
+/// Checks one file. `file` names it inside a prefix or directory (then only its safety is
+/// checked: `paddle.load(path)` does not return its objects as they are).
+fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
+    let alone = file.is_none();
+    let mut a = Analysis {
+        format: Format::File(f.kind),
+        protocol: None,
+        globals: vec![],
+        findings: vec![],
+        error: None,
+        notes: vec![],
+    };
+    match f.kind {
+        Kind::Pickle { protocol } => analyse_pickle(f, file, protocol, &mut a),
+        Kind::SelectedRows | Kind::TensorStream => {}
+        Kind::CombinedParams { records } => {
             // A combined .pdiparams holds unnamed records of which paddle.load(file) gives
             // the first; through the prefix, the program names them.
-            Ok(recs) if recs.len() > 1 => {
-                let f = crate::paddle::classify::combined_params_finding(recs.len());
-                ("combined params", if alone { vec![f] } else { vec![] })
+            if alone {
+                a.findings.push(combined_params_finding(records));
             }
-            _ => ("tensor stream", vec![]),
-        });
+        }
+        Kind::ProgramDesc | Kind::PirJson | Kind::Safetensors => {
+            // Nothing here runs code; paddle.load(file) itself may raise (a program).
+            if alone {
+                if let Err(e @ crate::paddle::LoadError::Python { .. }) =
+                    crate::paddle::file::load_file_bytes(f, Default::default())
+                {
+                    a.notes.push(format!("paddle.load(file) fails: {e}"));
+                }
+            }
+        }
+        Kind::Empty => a.error = Some("an empty file (paddle.load raises EOFError)".into()),
+        k @ (Kind::Zip | Kind::Text | Kind::Unknown) => {
+            a.error = Some(format!("{}, not a Paddle save file", k.describe()))
+        }
     }
-    match program::summarize_program(data) {
-        Ok(s) if s.block_count > 0 => Some(("program", vec![])),
-        _ => None,
-    }
+    a
 }
 
-/// Checks one file's bytes. `file` names it inside a prefix or directory (then only its
-/// safety is checked: `paddle.load(path)` does not return its objects as they are).
-fn analyse(data: &[u8], file: Option<&str>) -> Analysis {
-    let alone = file.is_none();
+/// A pickle: every global it references, its decoding, and (alone) the decodings
+/// `paddle.load` will meet.
+fn analyse_pickle(data: &[u8], file: Option<&str>, protocol: Option<u8>, a: &mut Analysis) {
     let scan = scan_globals(data);
+    a.protocol = protocol.or(scan.protocol);
     let e = match pickle::decode(data) {
         Ok(g) => {
+            a.protocol = Some(g.protocol);
             let (globals, mut findings) = safety(&scan, None, file);
-            if alone {
+            if file.is_none() {
                 findings.extend(classify_graph(&g));
             }
-            return Analysis {
-                format: "pickle",
-                protocol: Some(g.protocol),
-                globals,
-                findings,
-                error: None,
-                notes: vec![],
-            };
+            a.globals = globals;
+            a.findings = findings;
+            return;
         }
         Err(e) => e,
     };
-    let pickle_like = !scan.globals.is_empty() || !scan.opcodes.is_empty();
-    if python_class(&e) == Some(PyExc::UnpicklingError) && !pickle_like {
-        if let Some((format, findings)) = other_format(data, alone) {
-            let mut notes = vec![];
-            // Streams load (their arrays would be copied for nothing); a program raises.
-            if alone && format == "program" {
-                if let Err(e @ crate::paddle::LoadError::Python { .. }) =
-                    crate::paddle::file::load_file_bytes(data, Default::default())
-                {
-                    notes.push(format!("paddle.load(file) fails: {e}"));
-                }
-            }
-            return Analysis {
-                format,
-                protocol: None,
-                globals: vec![],
-                findings,
-                error: None,
-                notes,
-            };
-        }
-    }
     let (globals, mut findings) = safety(&scan, Some(&e), file);
-    let mut error = None;
     match python_class(&e) {
         // Python's unpickler fails on these bytes too: malformed, not refused.
-        Some(_) => {
-            let what = if pickle_like || data.first() == Some(&0x80) {
-                "malformed pickle"
-            } else {
-                "not a Paddle file pdsave can read (as a pickle)"
-            };
-            error = Some(format!("{what}: {e}"));
-        }
+        Some(_) => a.error = Some(format!("malformed pickle: {e}")),
         None => findings.extend(refusal(&e, &scan, file)),
     }
-    let format = if error.is_some() && !pickle_like && data.first() != Some(&0x80) {
-        "unreadable"
-    } else {
-        "pickle"
-    };
-    Analysis {
-        format,
-        protocol: scan.protocol,
-        globals,
-        findings,
-        error,
-        notes: vec![],
-    }
+    a.globals = globals;
+    a.findings = findings;
 }
 
 fn exit_of(findings: &[Finding], error: bool) -> Exit {
@@ -388,7 +359,7 @@ fn report(path: &Path, files: Vec<FileCheck>, a: Analysis) -> Report {
 /// An analysis of nothing but an error.
 fn failed(error: String) -> Analysis {
     Analysis {
-        format: "unreadable",
+        format: Format::Unreadable,
         protocol: None,
         globals: vec![],
         findings: vec![],
@@ -399,7 +370,12 @@ fn failed(error: String) -> Analysis {
 
 /// Checks a file's bytes already in memory (`path` only names it in the report).
 pub fn check_bytes(path: &Path, data: &[u8]) -> Report {
-    report(path, vec![], analyse(data, None))
+    let f = source::File {
+        path: path.to_path_buf(),
+        kind: source::sniff(data),
+        data: crate::mapped::Mapped::from_vec(data.to_vec()),
+    };
+    report(path, vec![], analyse(&f, None))
 }
 
 /// `pdsave check PATH`: a file, a prefix or a directory. Never fails: an unreadable path is
@@ -420,45 +396,26 @@ pub fn check_bytes(path: &Path, data: &[u8]) -> Report {
 /// assert_eq!(r.exit_code, 0);
 /// ```
 pub fn check(path: &Path) -> Report {
-    if path.is_file() {
-        return match Mapped::open(path) {
-            Ok(m) => check_bytes(path, &m),
-            Err(e) => report(path, vec![], failed(format!("cannot read: {e}"))),
-        };
-    }
-    let with = |ext: &str| crate::paddle::path::with_suffix(path, ext);
-    let model = [with(".pdmodel"), with(".json")]
-        .into_iter()
-        .find(|p| p.is_file());
-    let (format, files, mut error) = if let Some(m) = model {
-        let mut files = vec![m, with(".pdiparams")];
-        let info = with(".pdiparams.info");
-        if info.is_file() {
-            files.push(info);
+    let src = match Source::open(path, false) {
+        Ok(s) => s,
+        Err(crate::paddle::LoadError::Python { message, .. }) if !path.exists() => {
+            let _ = message;
+            return report(
+                path,
+                vec![],
+                failed("no such file, prefix or directory".into()),
+            );
         }
-        let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        ("prefix", (base, files), None)
-    } else if path.is_dir() {
-        let (files, err) = list_dir(path);
-        ("directory", (path.to_path_buf(), files), err)
-    } else {
-        let e = "no such file, prefix or directory".to_string();
-        return report(path, vec![], failed(e));
+        Err(e) => return report(path, vec![], failed(format!("cannot read: {e}"))),
     };
-    let (root, paths) = files;
+    if let Form::File(f) = &src.form {
+        return report(path, vec![], analyse(f, None));
+    }
     let mut checks = Vec::new();
     let mut globals = Vec::new();
     let mut findings = Vec::new();
-    for p in &paths {
-        let name = p
-            .strip_prefix(&root)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/");
-        let a = match Mapped::open(p) {
-            Ok(m) => analyse(&m, Some(&name)),
-            Err(e) => failed(format!("cannot read: {e}")),
-        };
+    let mut error = None;
+    let mut one = |name: String, a: Analysis| {
         globals.extend(a.globals);
         findings.extend(a.findings);
         if let Some(e) = &a.error {
@@ -470,16 +427,55 @@ pub fn check(path: &Path) -> Report {
             protocol: a.protocol,
             error: a.error,
         });
+    };
+    let mut used = std::collections::HashSet::new();
+    let mut files = src.files();
+    if let Form::Files(_) = &src.form {
+        // Listed by name (paddle.load reads them in `os.walk` order, which the filesystem sets).
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    for (name, f) in files {
+        let a = match f {
+            Ok(f) => {
+                used.insert(f.path.clone());
+                analyse(f, Some(&name))
+            }
+            Err(e) => failed(format!("cannot read: {e}")),
+        };
+        one(name, a);
+    }
+    // Files of a model directory that paddle.load does not read: scanned all the same (a
+    // pickle among them is checked), but not being a Paddle file is no error there.
+    if let Form::Model { .. } = &src.form {
+        match source::list_files(path) {
+            Ok(all) => {
+                let mut stray: Vec<_> =
+                    all.into_iter().filter(|(_, p)| !used.contains(p)).collect();
+                stray.sort();
+                for (name, p) in stray {
+                    let mut a = match source::File::open(&p, false) {
+                        Ok(f) => analyse(&f, Some(&name)),
+                        Err(e) => failed(format!("cannot read: {e}")),
+                    };
+                    if a.globals.is_empty() && a.findings.is_empty() && a.error.is_some() {
+                        a.error = None;
+                        a.notes.push("not read by paddle.load".into());
+                    }
+                    one(name, a);
+                }
+            }
+            Err(e) => {
+                error.get_or_insert_with(|| e.to_string());
+            }
+        }
     }
     // The whole, as paddle.load(path) reads it (names from the program, .info, files).
     let mut notes = vec![];
-    if let Err(e) =
-        crate::paddle::path::open(path).and_then(|o| o.load(Default::default()).map(drop))
-    {
+    if let Err(e) = crate::paddle::path::load(&src, Default::default()) {
         notes.push(format!("paddle.load(path) fails: {e}"));
     }
     let a = Analysis {
-        format,
+        format: src.format(),
         protocol: None,
         globals,
         findings,
@@ -487,119 +483,4 @@ pub fn check(path: &Path) -> Report {
         notes,
     };
     report(path, checks, a)
-}
-
-/// Regular files under `dir`, sorted by path (symlinked directories are not followed).
-fn list_dir(dir: &Path) -> (Vec<PathBuf>, Option<String>) {
-    let mut out = Vec::new();
-    let mut todo = vec![(dir.to_path_buf(), 0usize)];
-    let mut error = None;
-    while let Some((d, depth)) = todo.pop() {
-        let rd = match std::fs::read_dir(&d) {
-            Ok(rd) => rd,
-            Err(e) => {
-                error.get_or_insert(format!("{}: {e}", d.display()));
-                continue;
-            }
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let dir_entry = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
-            if dir_entry {
-                if depth + 1 > MAX_DIR_DEPTH {
-                    error.get_or_insert(format!("{}: nested too deeply", p.display()));
-                } else {
-                    todo.push((p, depth + 1));
-                }
-            } else if p.is_file() {
-                if out.len() >= MAX_FILES {
-                    error.get_or_insert(format!("more than {MAX_FILES} files"));
-                    break;
-                }
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    (out, error)
-}
-
-/// Offsets as `2, 17, 40, …` (at most four shown).
-fn offsets_text(e: &GlobalEntry) -> String {
-    let mut s: Vec<String> = e.offsets.iter().take(4).map(|o| o.to_string()).collect();
-    if e.count > 4 {
-        s.push("…".into());
-    }
-    s.join(", ")
-}
-
-/// The human-readable report (no colours). The error, if any, is not in it: the CLI
-/// prints it on stderr.
-pub fn render(r: &Report) -> String {
-    use std::fmt::Write;
-    let mut s = String::new();
-    let _ = match r.protocol {
-        Some(p) if r.format == "pickle" => writeln!(s, "{}: {}, protocol {p}", r.path, r.format),
-        _ => writeln!(s, "{}: {}", r.path, r.format),
-    };
-    for f in &r.files {
-        let _ = write!(s, "  {}: {}", f.path, f.format);
-        if let Some(p) = f.protocol.filter(|_| f.format == "pickle") {
-            let _ = write!(s, ", protocol {p}");
-        }
-        if let Some(e) = &f.error {
-            let _ = write!(s, " ({e})");
-        }
-        s.push('\n');
-    }
-    for n in &r.notes {
-        let _ = writeln!(s, "note: {n}");
-    }
-    let pickles = r.format == "pickle" || r.files.iter().any(|f| f.format == "pickle");
-    if pickles || !r.globals.is_empty() {
-        if r.globals.is_empty() {
-            s.push_str("globals: none\n");
-        } else {
-            s.push_str("globals:\n");
-        }
-        let name = |e: &GlobalEntry| match &e.file {
-            Some(f) => format!("{f}: {}", e.dotted()),
-            None => e.dotted(),
-        };
-        let w = r
-            .globals
-            .iter()
-            .map(|e| name(e).chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(60);
-        for e in &r.globals {
-            let label = match e.verdict {
-                _ if e.paddle_own => "safe",
-                Verdict::Dangerous => "DANGER",
-                _ => "UNSAFE",
-            };
-            let refs = format!("{} ref{}", e.count, if e.count == 1 { "" } else { "s" });
-            let _ = writeln!(
-                s,
-                "  {label:<6}  {:<w$}  {refs:>6} at {}  {}",
-                name(e),
-                offsets_text(e),
-                e.meaning
-            );
-        }
-    }
-    if r.findings.is_empty() {
-        if r.error.is_none() {
-            let _ = writeln!(s, "{}: no findings", r.path);
-        }
-    } else {
-        for f in &r.findings {
-            let _ = writeln!(s, "{} {}: {}", f.rule, f.path, f.message);
-            if let Some(w) = f.workaround {
-                let _ = writeln!(s, "    workaround {w}: {}", w.text());
-            }
-        }
-    }
-    s
 }

@@ -1,0 +1,342 @@
+//! What a PATH names, resolved once for every command: a file, a `jit.save` /
+//! `save_inference_model` prefix, a 1.x model directory or a directory of variable files
+//! (`paddle.load`'s path forms, rule L-PATH), with every file memory-mapped and its
+//! [`Kind`] sniffed once ([`sniff`]). A new format is one [`Kind`] (its detection in
+//! `sniff.rs`) or one [`Form`] here, and every command sees it the same way.
+
+pub mod sniff;
+
+use std::path::{Path, PathBuf};
+
+pub use sniff::{sniff, Kind};
+
+use crate::mapped::Mapped;
+use crate::paddle::names::{INFO_SUFFIX, MODEL_FILES, PARAMS_SUFFIX, PROGRAM_SUFFIXES};
+use crate::paddle::LoadError;
+use crate::rules::PyExc;
+
+/// Directory nesting followed at most.
+pub const MAX_DIR_DEPTH: usize = 64;
+/// Files listed under one directory at most.
+pub const MAX_FILES: usize = 100_000;
+
+/// One mapped file and its kind.
+pub struct File {
+    pub path: PathBuf,
+    pub data: Mapped,
+    pub kind: Kind,
+}
+
+impl File {
+    /// Maps `path` (populated up front when `whole`: the caller reads every byte) and
+    /// sniffs it.
+    pub fn open(path: &Path, whole: bool) -> std::io::Result<File> {
+        let data = if whole {
+            Mapped::open_whole(path)?
+        } else {
+            Mapped::open(path)?
+        };
+        let kind = sniff(&data);
+        Ok(File {
+            path: path.to_path_buf(),
+            data,
+            kind,
+        })
+    }
+}
+
+impl std::ops::Deref for File {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+/// How a PATH is read.
+pub enum Form {
+    File(File),
+    /// `PREFIX.pdmodel` (or PIR `PREFIX.json`) + `PREFIX.pdiparams` (+ `.pdiparams.info`).
+    Prefix {
+        program: File,
+        /// `Err`: what opening `PREFIX.pdiparams` raises (the load raises it).
+        params: Result<File, LoadError>,
+        info: Option<File>,
+    },
+    /// A 1.x directory with `__model__` (or `__model__.json`): the program and, for each of
+    /// its persistable variables, its file (`Err`: missing or unreadable).
+    Model {
+        program: File,
+        vars: Vec<(String, Result<File, LoadError>)>,
+    },
+    /// A directory of variable files (`save_params` / `save_persistables`), every file under
+    /// it by its relative path, in `os.walk` order; a file that could not be read keeps
+    /// its error, raised when loading reaches it.
+    Files(Vec<(String, Result<File, LoadError>)>),
+}
+
+/// What a PATH is, as outputs name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    File(Kind),
+    Prefix,
+    Directory,
+    /// The PATH could not be read.
+    Unreadable,
+}
+
+impl Format {
+    pub fn is_pickle(self) -> bool {
+        matches!(self, Format::File(k) if k.is_pickle())
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::File(k) => k.label(),
+            Format::Prefix => "prefix",
+            Format::Directory => "directory",
+            Format::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.label())
+    }
+}
+
+/// A resolved PATH.
+pub struct Source {
+    /// The PATH as given.
+    pub path: PathBuf,
+    pub form: Form,
+}
+
+fn py(class: PyExc, message: impl Into<String>) -> LoadError {
+    LoadError::Python {
+        class,
+        message: message.into(),
+    }
+}
+
+fn open_file(p: &Path, whole: bool) -> Result<File, LoadError> {
+    File::open(p, whole).map_err(|e| py(PyExc::OSError, format!("{}: {e}", p.display())))
+}
+
+/// `path` with `suffix` appended to its last component (`dir/model` → `dir/model.pdiparams`).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The program file of a prefix, if one exists (`PREFIX.pdmodel`, else `PREFIX.json`).
+pub fn prefix_program(path: &Path) -> Option<PathBuf> {
+    PROGRAM_SUFFIXES
+        .map(|s| with_suffix(path, s))
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+/// The program file of a 1.x model directory, if one exists.
+pub fn model_file(dir: &Path) -> Option<PathBuf> {
+    MODEL_FILES
+        .map(|f| dir.join(f))
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+impl Source {
+    /// Resolves what `paddle.load(path)` would read (L-PATH): a file, a prefix or a
+    /// directory. `whole`: the caller reads every byte (the maps are populated up front).
+    /// A PATH that is none of them is the ValueError `paddle.load` raises.
+    ///
+    /// ```
+    /// use pdsave::source::{Form, Kind, Source};
+    /// let s = Source::open("corpus/cases/y_p2_jit_save_prefix/net".as_ref(), false).unwrap();
+    /// let Form::Prefix { program, .. } = &s.form else { panic!() };
+    /// assert_eq!(program.kind, Kind::ProgramDesc);
+    /// ```
+    pub fn open(path: &Path, whole: bool) -> Result<Source, LoadError> {
+        let form = if path.is_file() {
+            Form::File(open_file(path, whole)?)
+        } else {
+            let model = prefix_program(path);
+            match (model, path.is_dir()) {
+                (Some(_), true) => {
+                    return Err(py(
+                        PyExc::ValueError,
+                        format!("{}.pdmodel and the directory both exist", path.display()),
+                    ))
+                }
+                (None, false) => {
+                    return Err(py(
+                        PyExc::ValueError,
+                        format!(
+                            "The ``path`` ({}) to load model not exists.",
+                            path.display()
+                        ),
+                    ))
+                }
+                (Some(m), false) => {
+                    let info = with_suffix(path, INFO_SUFFIX);
+                    Form::Prefix {
+                        program: open_file(&m, whole)?,
+                        params: open_file(&with_suffix(path, PARAMS_SUFFIX), whole),
+                        info: if info.is_file() {
+                            Some(open_file(&info, whole)?)
+                        } else {
+                            None
+                        },
+                    }
+                }
+                (None, true) => open_directory(path, whole)?,
+            }
+        };
+        Ok(Source {
+            path: path.to_path_buf(),
+            form,
+        })
+    }
+
+    /// What the PATH is.
+    pub fn format(&self) -> Format {
+        match &self.form {
+            Form::File(f) => Format::File(f.kind),
+            Form::Prefix { .. } => Format::Prefix,
+            Form::Model { .. } | Form::Files(_) => Format::Directory,
+        }
+    }
+
+    /// Every file of the source with its name (relative to the prefix's or directory's
+    /// folder), in the source's order.
+    pub fn files(&self) -> Vec<(String, Result<&File, &LoadError>)> {
+        let name = |f: &File| {
+            let base = match &self.form {
+                Form::File(_) => return f.path.display().to_string(),
+                Form::Prefix { .. } => self.path.parent().unwrap_or(Path::new("")),
+                _ => self.path.as_path(),
+            };
+            relative(base, &f.path)
+        };
+        match &self.form {
+            Form::File(f) => vec![(name(f), Ok(f))],
+            Form::Prefix {
+                program,
+                params,
+                info,
+            } => {
+                let mut v = vec![(name(program), Ok(program))];
+                let pname = relative(
+                    self.path.parent().unwrap_or(Path::new("")),
+                    &with_suffix(&self.path, PARAMS_SUFFIX),
+                );
+                v.push((pname, params.as_ref()));
+                v.extend(info.iter().map(|f| (name(f), Ok(f))));
+                v
+            }
+            Form::Model { program, vars } => {
+                let mut v = vec![(name(program), Ok(program))];
+                v.extend(vars.iter().map(|(n, f)| (n.clone(), f.as_ref())));
+                v
+            }
+            Form::Files(files) => files.iter().map(|(n, f)| (n.clone(), f.as_ref())).collect(),
+        }
+    }
+}
+
+impl Source {
+    /// The file of this source that `p` is (the same file by device and inode, through
+    /// links), if `p` exists and is one: a writer must not replace it.
+    pub fn file_at(&self, p: &Path) -> Option<PathBuf> {
+        let target = same_file_id(p)?;
+        self.files()
+            .into_iter()
+            .filter_map(|(_, f)| f.ok())
+            .map(|f| f.path.clone())
+            .find(|q| same_file_id(q) == Some(target))
+    }
+}
+
+/// (device, inode) of an existing file.
+pub fn same_file_id(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+/// `p` relative to `base`, with `/` separators.
+fn relative(base: &Path, p: &Path) -> String {
+    p.strip_prefix(base)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// A 1.x directory: `__model__` + one file per variable, or (no `__model__`) every file
+/// loaded as a tensor named by its relative path, in directory-listing order (`os.walk`).
+fn open_directory(dir: &Path, whole: bool) -> Result<Form, LoadError> {
+    // `__model__` (1.x); `__model__.json` is what Paddle 3's PIR `separate_parameters` writes
+    // (pdsave's extension: Paddle 3.3.1 itself raises ValueError there, D-7).
+    if let Some(model) = model_file(dir) {
+        let program = open_file(&model, whole)?;
+        let summary = crate::program::summarize_program(&program)
+            .map_err(|e| py(PyExc::ValueError, e.to_string()))?;
+        let vars = summary
+            .persistable
+            .iter()
+            .map(|v| (v.name.clone(), open_file(&dir.join(&v.name), whole)))
+            .collect();
+        return Ok(Form::Model { program, vars });
+    }
+    let files = list_files(dir)?
+        .into_iter()
+        .map(|(name, p)| {
+            let f = open_file(&p, whole);
+            (name, f)
+        })
+        .collect();
+    Ok(Form::Files(files))
+}
+
+/// The files under `dir` by relative path, in `os.walk` order (a directory's files in
+/// listing order, then its subdirectories); as `os.walk`, a symlink to a directory is a
+/// directory that is not entered.
+pub fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let mut out = Vec::new();
+    walk_dir(dir, dir, &mut out, 0)?;
+    Ok(out)
+}
+
+fn walk_dir(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, PathBuf)>,
+    depth: usize,
+) -> Result<(), LoadError> {
+    if depth > MAX_DIR_DEPTH {
+        return Err(py(PyExc::RecursionError, "directory nested too deeply"));
+    }
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| py(PyExc::OSError, format!("{}: {e}", dir.display())))?;
+    let mut subdirs = Vec::new();
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if !e.file_type().map(|t| t.is_symlink()).unwrap_or(true) {
+                subdirs.push(p);
+            }
+        } else {
+            if out.len() >= MAX_FILES {
+                return Err(py(
+                    PyExc::OSError,
+                    format!("{}: more than {MAX_FILES} files", root.display()),
+                ));
+            }
+            out.push((relative(root, &p), p));
+        }
+    }
+    for s in subdirs {
+        walk_dir(root, &s, out, depth + 1)?;
+    }
+    Ok(())
+}
