@@ -20,7 +20,7 @@ use crate::source::{Form, Kind, Source};
 /// Metadata key of the pickle skeleton in a safetensors file.
 pub const SKELETON_KEY: &str = "pdsave.pickle";
 /// Metadata key of the parameter-name table (tensor name → Paddle parameter name), as JSON.
-pub const TABLE_KEY: &str = "StructuredToParameterName@@";
+pub const TABLE_KEY: &str = crate::paddle::names::NAME_TABLE;
 
 /// One array to write, in the layout its source holds it.
 #[derive(Clone, Debug)]
