@@ -12,7 +12,7 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 use serde_json::{json, Map, Value as J};
 
-use crate::paddle::load::{Array, ArrayId, Item, Loaded};
+use crate::paddle::load::{ArrayId, ArrayRef, Item, Loaded};
 use crate::paddle::LoadError;
 
 /// Version of the view format.
@@ -24,7 +24,7 @@ pub use crate::digest::sha256_hex;
 /// (depth first, keys before values); `Err` if the value holds a numpy dtype object.
 fn collect<'l>(
     item: Item<'l>,
-    out: &mut Vec<Array<'l>>,
+    out: &mut Vec<ArrayRef<'l>>,
     seen: &mut HashMap<ArrayId, ()>,
 ) -> Result<(), LoadError> {
     crate::deep(|| match item {
@@ -55,7 +55,7 @@ pub fn array_bytes(l: &Loaded) -> u64 {
 
 /// sha256 (hex) of each array's C-order little-endian bytes, in order, hashed in
 /// parallel across arrays ([`crate::par::map_by_size`]); `done(bytes)` reports progress.
-pub fn hash_arrays(arrays: &[Array], done: &(dyn Fn(u64) + Sync)) -> Vec<String> {
+pub fn hash_arrays(arrays: &[ArrayRef], done: &(dyn Fn(u64) + Sync)) -> Vec<String> {
     crate::par::map_by_size(
         arrays,
         |a| a.data.len(),
@@ -147,7 +147,7 @@ impl Serialize for Shape<'_> {
 impl Serialize for Node<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let hs = self.1;
-        let hash = |a: &Array| {
+        let hash = |a: &ArrayRef| {
             hs.get(&a.id)
                 .ok_or_else(|| S::Error::custom("array not hashed (view bug)"))
         };

@@ -23,7 +23,7 @@ fn every_n_case_is_rejected_with_its_reason_named() {
         match r {
             Ok(t) => failures.push(format!("{}: accepted ({t})", c.id)),
             Err(e) => {
-                let want = c.meta["reason_contains"].as_str().unwrap_or("");
+                let want = c.meta.reason_contains.as_deref().unwrap_or("");
                 if !e.to_string().contains(want) {
                     failures.push(format!(
                         "{}: reason {:?} does not name {want:?}",

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use pdsave::conformance::corpus::load_corpus;
+use pdsave::conformance::corpus::CaseFormat;
 use pdsave::numpy::Flavour;
 use pdsave::paddle::object::ObjGraph;
 use pdsave::paddle::save::{save, SaveOptions, Saved};
@@ -15,12 +16,15 @@ fn reference_save_writes_paddles_bytes_for_recorded_objects() {
     let mut checked = 0;
     for c in cases
         .iter()
-        .filter(|c| c.meta.get("object").is_some() && c.format == "pickle")
+        .filter(|c| c.meta.object.is_some() && c.format == CaseFormat::Pickle)
     {
-        let obj = ObjGraph::from_json(&c.meta["object"]).unwrap();
-        let p = c.meta["writer"]["protocol"].as_i64().unwrap();
-        let flavour = if c.meta["writer"]["numpy"]
-            .as_str()
+        let obj = ObjGraph::from_json(c.meta.object.as_ref().unwrap()).unwrap();
+        let p = c.meta.writer.protocol.unwrap();
+        let flavour = if c
+            .meta
+            .writer
+            .numpy
+            .as_deref()
             .unwrap_or("2")
             .starts_with('1')
         {

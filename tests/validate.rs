@@ -29,10 +29,7 @@ fn the_reference_passes_every_case() {
 
 #[test]
 fn deviation_cases_keep_paddles_observed_view_and_documented_values() {
-    for c in corpus()
-        .iter()
-        .filter(|c| c.meta.get("deviation").is_some())
-    {
+    for c in corpus().iter().filter(|c| c.meta.deviation.is_some()) {
         assert!(c.dir.join("paddle.default.json").is_file(), "{}", c.id);
         let values: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(c.dir.join("values.json")).unwrap())

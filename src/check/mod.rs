@@ -129,18 +129,6 @@ fn finding(rule: Rule, path: String, message: String) -> Finding {
     }
 }
 
-/// The spec rule a decoder refusal falls under (spec/pickle.md).
-fn refusal_rule(e: &PickleError) -> Rule {
-    use PickleError::*;
-    match e {
-        ForbiddenGlobal { .. } => Rule::PAllow,
-        BadCall { .. } | BadBuild { .. } | ForbiddenOpcode { .. } | BadType { .. } => Rule::PShape,
-        Limit { .. } | TooDeep { .. } => Rule::PLimit,
-        MemoMissing { .. } => Rule::PMemo,
-        _ => Rule::PErr,
-    }
-}
-
 fn is_eval(s: Option<crate::pickle::Global>) -> bool {
     matches!(s, Some(g) if g.sym == Sym::Eval)
 }
@@ -253,7 +241,7 @@ fn refusal(e: &PickleError, scan: &GlobalScan, file: Option<&str>) -> Option<Fin
     }
     let o = e.offset().unwrap_or(0);
     Some(finding(
-        refusal_rule(e),
+        e.rule(),
         match file {
             Some(f) => format!("{f} byte {o}"),
             None => format!("byte {o}"),

@@ -5,14 +5,89 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value as J;
 
+use crate::paddle::LoadOptions;
+use crate::rules::Rule;
+
 /// What a case expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub enum Kind {
+    #[serde(rename = "y")]
     Y,
+    #[serde(rename = "n")]
     N,
+    #[serde(rename = "i")]
     I,
+}
+
+/// The format of a case's entry, as `generate.py` records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseFormat {
+    Pickle,
+    TensorStream,
+    Program,
+    #[serde(rename = "program+params")]
+    ProgramParams,
+    Directory,
+    /// `paddle.save` raised: there is no file.
+    SaveError,
+}
+
+/// Who wrote a case's files.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Writer {
+    pub api: String,
+    pub paddle: Option<String>,
+    pub numpy: Option<String>,
+    pub python: Option<String>,
+    pub protocol: Option<i64>,
+    pub pir: Option<bool>,
+}
+
+/// A case's `case.json`, typed: an unknown field is an error (a misspelt field must not be
+/// silently ignored by the runner).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseMeta {
+    pub id: String,
+    pub kind: Kind,
+    /// What `paddle.load` is given, relative to the case directory (`None` or `.`: the
+    /// directory itself).
+    pub entry: Option<String>,
+    pub writer: Writer,
+    pub format: CaseFormat,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The Python that wrote the files.
+    pub python: Option<String>,
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub has_expected: bool,
+    /// Spec rule ids the case exercises (each must be one of [`Rule`]).
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// The records as Paddle reads them (tensor-stream and params cases), and the Python
+    /// that printed them.
+    pub values: Option<String>,
+    pub values_python: Option<String>,
+    /// `n_` cases: `reject`, and words the refusal names.
+    pub expect: Option<String>,
+    pub reason_contains: Option<String>,
+    /// `implementation-defined`: the top-level dict's order is not compared.
+    pub dict_order: Option<String>,
+    pub save_error: Option<J>,
+    /// oracle cases: the save-side object (spec/object.md).
+    pub object: Option<J>,
+    /// Where the expected view is the documented one, not Paddle's (spec/deviations.md).
+    pub deviation: Option<J>,
+    pub no_expected_reason: Option<J>,
 }
 
 /// One corpus case.
@@ -23,16 +98,16 @@ pub struct Case {
     pub dir: PathBuf,
     /// What `paddle.load` is given: a file, a prefix, or the case directory.
     pub entry: PathBuf,
-    pub format: String,
+    pub format: CaseFormat,
     /// Spec rule ids the case exercises.
-    pub rules: Vec<String>,
+    pub rules: Vec<Rule>,
     pub tags: Vec<String>,
     /// Expected views by option-set name (`default`, `return_numpy`, `keep_name_table`).
     pub expected: Vec<(String, J)>,
     /// The top-level dict's key order is implementation-defined (prefix and directory
     /// loads): views are compared with the items sorted.
     pub unordered: bool,
-    pub meta: J,
+    pub meta: CaseMeta,
 }
 
 /// Reads every case under `root` (the corpus directory, holding `cases/`).
@@ -49,35 +124,14 @@ pub fn load_corpus(root: &Path) -> Result<Vec<Case>, String> {
         let Ok(text) = std::fs::read_to_string(dir.join("case.json")) else {
             continue;
         };
-        let meta: J = serde_json::from_str(&text)
+        let meta: CaseMeta = serde_json::from_str(&text)
             .map_err(|e| format!("{}: {e}", dir.join("case.json").display()))?;
-        let id = meta["id"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| e.file_name().to_string_lossy().into_owned());
-        let kind = match id.as_bytes().first() {
-            Some(b'n') => Kind::N,
-            Some(b'i') => Kind::I,
-            _ => Kind::Y,
-        };
-        let entry_name = meta["entry"].as_str().unwrap_or(".");
-        let entry = if entry_name == "." {
-            dir.clone()
-        } else {
-            dir.join(entry_name)
-        };
-        let strs = |k: &str| -> Vec<String> {
-            meta[k]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
+        let entry = match meta.entry.as_deref() {
+            None | Some(".") => dir.clone(),
+            Some(e) => dir.join(e),
         };
         let mut expected = Vec::new();
-        for name in ["default", "return_numpy", "keep_name_table"] {
+        for (name, _) in LoadOptions::SETS {
             if let Ok(t) = std::fs::read_to_string(dir.join(format!("expected.{name}.json"))) {
                 let v: J = serde_json::from_str(&t)
                     .map_err(|e| format!("{}: expected.{name}.json: {e}", dir.display()))?;
@@ -85,14 +139,14 @@ pub fn load_corpus(root: &Path) -> Result<Vec<Case>, String> {
             }
         }
         out.push(Case {
-            id,
-            kind,
+            id: meta.id.clone(),
+            kind: meta.kind,
             entry,
-            format: meta["format"].as_str().unwrap_or("").to_string(),
-            rules: strs("rules"),
-            tags: strs("tags"),
+            format: meta.format,
+            rules: meta.rules.clone(),
+            tags: meta.tags.clone(),
             expected,
-            unordered: meta["dict_order"] == "implementation-defined",
+            unordered: meta.dict_order.as_deref() == Some("implementation-defined"),
             dir,
             meta,
         });

@@ -33,7 +33,11 @@ fn group_of(r: &CaseResult) -> String {
         };
         k.to_string()
     } else {
-        r.rules.join(", ")
+        r.rules
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

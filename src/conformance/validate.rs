@@ -300,7 +300,7 @@ pub struct CaseResult {
     /// Option-set name.
     pub option: String,
     pub outcome: Outcome,
-    pub rules: Vec<String>,
+    pub rules: Vec<crate::rules::Rule>,
     pub kind: Kind,
 }
 
@@ -388,7 +388,7 @@ pub fn run(
     let total = cases.len();
     for (i, case) in cases.iter().enumerate() {
         // `paddle.save` raised: there is no file to load (the case documents the save error).
-        if case.format == "save_error" {
+        if case.format == super::corpus::CaseFormat::SaveError {
             progress(i + 1, total);
             continue;
         }

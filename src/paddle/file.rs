@@ -15,18 +15,7 @@ use crate::tensor_stream::{self, DenseTensor};
 /// What CPython's unpickler raises for a pdsave decode error, when pdsave can tell (`None`:
 /// pdsave refuses bytes CPython would run or read differently).
 pub fn python_class(e: &PickleError) -> Option<PyExc> {
-    use PickleError::*;
-    Some(match e {
-        NoStop { .. } => PyExc::EOFError,
-        UnknownOpcode { .. }
-        | Truncated { .. }
-        | StackUnderflow { .. }
-        | NoMark { .. }
-        | BadProtocol { .. }
-        | BadArgument { .. } => PyExc::UnpicklingError,
-        InvalidUtf8 { .. } => PyExc::UnicodeDecodeError,
-        _ => return None,
-    })
+    e.python_class()
 }
 
 /// A graph whose root is one ndarray of `dtype` holding `data` (C order, little-endian).

@@ -74,7 +74,7 @@ impl LoadError {
     }
 }
 
-/// Which array an [`Array`] is: one node of the graph, or a merged big parameter.
+/// Which array an [`ArrayRef`] is: one node of the graph, or a merged big parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ArrayId {
     Node(NodeId),
@@ -83,7 +83,7 @@ pub enum ArrayId {
 
 /// An ndarray's element bytes and layout, borrowed.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Array<'a> {
+pub struct ArrayRef<'a> {
     pub id: ArrayId,
     pub dtype: DType,
     /// `<`, `>`, `|` or `=` from the pickled dtype.
@@ -94,13 +94,13 @@ pub struct Array<'a> {
     pub data: &'a [u8],
 }
 
-impl<'a> Array<'a> {
+impl<'a> ArrayRef<'a> {
     /// The ndarray node `id` of a graph (its dtype node resolved).
-    pub fn of(g: &'a Graph<'_>, id: NodeId) -> Option<Array<'a>> {
+    pub fn of(g: &'a Graph<'_>, id: NodeId) -> Option<ArrayRef<'a>> {
         match g.node(id) {
             Node::NdArray(a) => {
                 let d = g.dtype_of(a.dtype)?;
-                Some(Array {
+                Some(ArrayRef {
                     id: ArrayId::Node(id),
                     dtype: d.dtype,
                     order: d.order,
@@ -139,7 +139,7 @@ pub enum Item<'l> {
     FrozenSet(Seq<'l>),
     Dict(Map<'l>),
     OrderedDict(Map<'l>),
-    NdArray(Array<'l>),
+    NdArray(ArrayRef<'l>),
     NpScalar {
         dtype: DtypeNode,
         data: &'l [u8],
@@ -149,7 +149,7 @@ pub enum Item<'l> {
     /// A `paddle.Tensor`; `name` is `None` where Paddle generates one (L-NAME).
     Tensor {
         dtype: DType,
-        array: Array<'l>,
+        array: ArrayRef<'l>,
         name: Option<&'l str>,
     },
 }
@@ -365,13 +365,13 @@ impl<'g> Loaded<'g> {
 }
 
 impl<'l> Loaded<'l> {
-    fn array(&'l self, id: NodeId) -> Option<Array<'l>> {
-        Array::of(self.graph(), id)
+    fn array(&'l self, id: NodeId) -> Option<ArrayRef<'l>> {
+        ArrayRef::of(self.graph(), id)
     }
 
-    fn merged(&'l self, m: usize) -> Array<'l> {
+    fn merged(&'l self, m: usize) -> ArrayRef<'l> {
         let mg = &self.plan.merges[m];
-        Array {
+        ArrayRef {
             id: ArrayId::Merged(m),
             dtype: mg.dtype,
             order: mg.dtype.native_order(),
@@ -389,7 +389,12 @@ impl<'l> Loaded<'l> {
         }
     }
 
-    fn tensor(&'l self, dtype: Option<DType>, array: Array<'l>, name: Option<&'l str>) -> Item<'l> {
+    fn tensor(
+        &'l self,
+        dtype: Option<DType>,
+        array: ArrayRef<'l>,
+        name: Option<&'l str>,
+    ) -> Item<'l> {
         match dtype {
             Some(dtype) if !self.opts.return_numpy => Item::Tensor { dtype, array, name },
             // With return_numpy (or where to_tensor raises, which the outcome reports).

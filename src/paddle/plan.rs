@@ -373,7 +373,7 @@ impl Plan {
                     }
                     _ => {}
                 }
-                let view = super::load::Array::of(g, root[i].1)
+                let view = super::load::ArrayRef::of(g, root[i].1)
                     .ok_or(LoadError::Unrepresentable("ndarray without dtype"))?;
                 data.extend_from_slice(&view.c_order_le());
                 parts.push((i, root[i].1));

@@ -449,7 +449,72 @@ pub enum PickleError {
     Io(String),
 }
 
+/// What kind of failure a [`PickleError`] is ([`PickleError::classify`], as serde_json's
+/// `Error::classify`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// The bytes are not a complete, well-formed pickle: CPython's unpickler fails on them
+    /// too, with this exception.
+    Malformed(crate::rules::PyExc),
+    /// A pickle pdsave will not read: a global outside the allowlist, a call or BUILD not
+    /// in the exact form Paddle and numpy write, an opcode that runs code — CPython would
+    /// run it or read it differently.
+    Refused,
+    /// Past one of pdsave's limits (nesting, digits, sizes).
+    Limit,
+    /// Writing failed.
+    Encode,
+}
+
 impl PickleError {
+    /// What kind of failure this is.
+    pub fn classify(&self) -> Category {
+        use crate::rules::PyExc;
+        use PickleError::*;
+        match self {
+            NoStop { .. } => Category::Malformed(PyExc::EOFError),
+            UnknownOpcode { .. }
+            | Truncated { .. }
+            | StackUnderflow { .. }
+            | NoMark { .. }
+            | BadProtocol { .. }
+            | BadArgument { .. } => Category::Malformed(PyExc::UnpicklingError),
+            InvalidUtf8 { .. } => Category::Malformed(PyExc::UnicodeDecodeError),
+            Limit { .. } | TooDeep { .. } => Category::Limit,
+            Encode(_) | Io(_) => Category::Encode,
+            ForbiddenOpcode { .. }
+            | MemoMissing { .. }
+            | ForbiddenGlobal { .. }
+            | BadCall { .. }
+            | BadBuild { .. }
+            | BadType { .. }
+            | Unhashable { .. } => Category::Refused,
+        }
+    }
+
+    /// The exception CPython's unpickler raises on these bytes, when it fails on them too.
+    pub fn python_class(&self) -> Option<crate::rules::PyExc> {
+        match self.classify() {
+            Category::Malformed(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The spec rule (spec/pickle.md) a refusal falls under.
+    pub fn rule(&self) -> crate::rules::Rule {
+        use crate::rules::Rule;
+        use PickleError::*;
+        match self {
+            ForbiddenGlobal { .. } => Rule::PAllow,
+            BadCall { .. } | BadBuild { .. } | ForbiddenOpcode { .. } | BadType { .. } => {
+                Rule::PShape
+            }
+            Limit { .. } | TooDeep { .. } => Rule::PLimit,
+            MemoMissing { .. } => Rule::PMemo,
+            _ => Rule::PErr,
+        }
+    }
+
     /// Byte offset the error refers to, when it refers to one.
     pub fn offset(&self) -> Option<usize> {
         use PickleError::*;
