@@ -64,5 +64,6 @@ pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
 }
 pub mod inspect;
 pub mod mapped;
+pub mod names;
 pub mod par;
 pub mod stats;

@@ -386,8 +386,7 @@ pub fn check_bytes(path: &Path, data: &[u8]) -> Report {
 pub fn check(path: &Path) -> Report {
     let src = match Source::open(path, false) {
         Ok(s) => s,
-        Err(crate::paddle::LoadError::Python { message, .. }) if !path.exists() => {
-            let _ = message;
+        Err(source::SourceError::NotFound(_)) => {
             return report(
                 path,
                 vec![],

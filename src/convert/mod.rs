@@ -20,7 +20,7 @@ use crate::source::{Form, Kind, Source};
 /// Metadata key of the pickle skeleton in a safetensors file.
 pub const SKELETON_KEY: &str = "pdsave.pickle";
 /// Metadata key of the parameter-name table (tensor name → Paddle parameter name), as JSON.
-pub const TABLE_KEY: &str = crate::paddle::names::NAME_TABLE;
+pub const TABLE_KEY: &str = crate::names::NAME_TABLE;
 
 /// One array to write, in the layout its source holds it.
 #[derive(Clone, Debug)]
@@ -280,7 +280,7 @@ pub fn input_format(input: &Path) -> Result<(Format, Source), ConvertError> {
     };
     let src = Source::open(input, false).map_err(|e| {
         unsupported(match e {
-            crate::paddle::LoadError::Python { .. } if !input.exists() => {
+            crate::source::SourceError::NotFound(_) => {
                 "no such file, directory or model prefix (PREFIX.pdmodel or PREFIX.json with PREFIX.pdiparams)".into()
             }
             e => e.to_string(),

@@ -330,7 +330,7 @@ fn state_dict(
             name: name.clone(),
             reason,
         };
-        if name == TABLE_KEY || name == crate::paddle::names::UNPACK_INFO {
+        if name == TABLE_KEY || name == crate::names::UNPACK_INFO {
             return Err(terr("this name is reserved in a Paddle state dict".into()));
         }
         let elem = DType::from_safetensors(info.dtype)

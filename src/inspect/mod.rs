@@ -16,8 +16,8 @@ use serde::Serialize;
 pub use render::{human_bytes, render};
 
 use crate::dtype::DType;
+use crate::names::{NAME_TABLE, UNPACK_INFO};
 use crate::paddle::classify::{classify_plan, combined_params_finding, Finding};
-use crate::paddle::names::{NAME_TABLE, UNPACK_INFO};
 use crate::paddle::plan::{Fate, Fates, Form as LoadForm, Mode, Plan};
 use crate::paddle::walk::{self, Flow, Policy, Step};
 use crate::pickle::{self, Graph, Node};
@@ -359,7 +359,9 @@ pub fn inspect_with(
     done: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, String> {
     let src = Source::open(path, opts.stats).map_err(|e| match e {
-        crate::paddle::LoadError::Python { message, .. } => message,
+        source::SourceError::NotFound(p) => {
+            format!("{}: no such file, prefix or directory", p.display())
+        }
         e => e.to_string(),
     })?;
     let (report, found) = match &src.form {

@@ -314,7 +314,7 @@ pub fn classify_object(x: &ObjGraph, opts: &SaveOptions) -> Vec<Finding> {
             if state && opts.protocol < 4 {
                 if let Node::Dict(items) = g.node(g.root) {
                     let split = items.iter().any(
-                        |&(k, _)| matches!(g.node(k), Node::Str(s) if s == super::names::UNPACK_INFO),
+                        |&(k, _)| matches!(g.node(k), Node::Str(s) if s == crate::names::UNPACK_INFO),
                     );
                     if split {
                         out.push(f(Rule::ASplit, "obj", "a big parameter split for protocol 2/3 is merged back at the end of the dict: key order changes", Some(Workaround::Proto4)));

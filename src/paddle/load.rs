@@ -5,74 +5,11 @@
 
 use std::borrow::Cow;
 
+pub use super::outcome::{LoadError, LoadOptions};
 use super::plan::{Fate, Form, Plan, Region, RootItem, RootValue};
 use super::walk::Step;
 use crate::dtype::DType;
-use crate::pickle::{self, DtypeNode, Graph, Node, NodeId, PickleError, PyInt};
-use crate::rules::PyExc;
-
-/// `paddle.load` options covered by the load view.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LoadOptions {
-    pub return_numpy: bool,
-    pub keep_name_table: bool,
-}
-
-impl LoadOptions {
-    /// The three option sets the corpus records: default, return_numpy, keep_name_table.
-    pub const SETS: [(&'static str, LoadOptions); 3] = [
-        (
-            "default",
-            LoadOptions {
-                return_numpy: false,
-                keep_name_table: false,
-            },
-        ),
-        (
-            "return_numpy",
-            LoadOptions {
-                return_numpy: true,
-                keep_name_table: false,
-            },
-        ),
-        (
-            "keep_name_table",
-            LoadOptions {
-                return_numpy: false,
-                keep_name_table: true,
-            },
-        ),
-    ];
-}
-
-/// Why a load gives no value.
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-pub enum LoadError {
-    /// The bytes are not a pickle pdsave accepts (malformed, or unsafe).
-    #[error("{0}")]
-    Pickle(#[from] PickleError),
-    /// `paddle.load` itself raises this Python exception on these bytes.
-    #[error("paddle.load raises {class}: {message}")]
-    Python { class: PyExc, message: String },
-    /// The value has no node in the load view (e.g. a numpy dtype object).
-    #[error("a {0} has no node in the load view")]
-    Unrepresentable(&'static str),
-    /// Shared references would expand past pdsave's budget (in nodes, each counting one
-    /// more per 64 bytes of its str, bytes or array data).
-    #[error("the loaded value expands to more than {0} nodes")]
-    TooLarge(u64),
-}
-
-impl LoadError {
-    /// What kind of failure: a Python exception `paddle.load` raises (the load view shows
-    /// it), or pdsave refusing the input (no view).
-    pub fn python_class(&self) -> Option<PyExc> {
-        match self {
-            LoadError::Python { class, .. } => Some(*class),
-            _ => None,
-        }
-    }
-}
+use crate::pickle::{self, DtypeNode, Graph, Node, NodeId, PyInt};
 
 /// Which array an [`ArrayRef`] is: one node of the graph, or a merged big parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -7,8 +7,8 @@
 pub mod classify;
 pub mod file;
 pub mod load;
-pub mod names;
 pub mod object;
+pub mod outcome;
 pub mod path;
 pub mod plan;
 pub mod save;

@@ -18,8 +18,8 @@ use std::path::Path;
 
 use super::file::{load_file_bytes, record_shape};
 use super::load::{LoadError, LoadOptions, Loaded};
-use super::names::STRUCTURED_NAME;
 use super::plan;
+use crate::names::STRUCTURED_NAME;
 use crate::pickle::{self, DtypeNode, Graph, NdArray, Node};
 use crate::program::{self, NamedTensor};
 use crate::rules::PyExc;
@@ -85,7 +85,7 @@ pub fn load(source: &Source, opts: LoadOptions) -> Result<Loaded<'_>, LoadError>
             params,
             info,
         } => {
-            let params = params.as_ref().map_err(Clone::clone)?;
+            let params = params.as_ref().map_err(|e| LoadError::from(e.clone()))?;
             let named = program::load_inference_model(program, params).map_err(model_error)?;
             dict(dict_graph(prefix_items(&named, info.as_deref())?), opts)
         }
@@ -105,7 +105,7 @@ pub fn load(source: &Source, opts: LoadOptions) -> Result<Loaded<'_>, LoadError>
         Form::Files(files) => {
             let mut records = Vec::with_capacity(files.len());
             for (name, f) in files {
-                let f = f.as_ref().map_err(Clone::clone)?;
+                let f = f.as_ref().map_err(|e| LoadError::from(e.clone()))?;
                 // The `load` op reads one DenseTensor and fails on anything else.
                 let (t, _) = crate::tensor_stream::decode_dense_tensor_prefix(f).map_err(|e| {
                     py(PyExc::ValueError, format!("{name}: not a tensor file: {e}"))
@@ -130,7 +130,7 @@ pub fn with_loaded<R>(
 ) -> R {
     match Source::open(path, whole) {
         Ok(s) => f(&load(&s, opts)),
-        Err(e) => f(&Err(e)),
+        Err(e) => f(&Err(e.into())),
     }
 }
 

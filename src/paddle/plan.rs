@@ -12,10 +12,10 @@
 
 use std::collections::HashMap;
 
-use super::load::{LoadError, LoadOptions};
-use super::names::{NAME_TABLE, UNPACK_INFO, UNPACK_SHAPE, UNPACK_SLICES};
+use super::outcome::{LoadError, LoadOptions};
 use super::walk::{self, Flow, Policy, Step, Stop};
 use crate::dtype::DType;
+use crate::names::{NAME_TABLE, UNPACK_INFO, UNPACK_SHAPE, UNPACK_SLICES};
 use crate::pickle::{Graph, Node, NodeId};
 use crate::rules::PyExc;
 
@@ -373,9 +373,9 @@ impl Plan {
                     }
                     _ => {}
                 }
-                let view = super::load::ArrayRef::of(g, root[i].1)
-                    .ok_or(LoadError::Unrepresentable("ndarray without dtype"))?;
-                data.extend_from_slice(&view.c_order_le());
+                data.extend_from_slice(&crate::numpy::c_order_le(
+                    d.dtype, d.order, &a.shape, a.fortran, &a.data,
+                ));
                 parts.push((i, root[i].1));
             }
             let (dtype, _) = first

@@ -528,7 +528,7 @@ impl<'s> Emitter<'s> {
                 }
             }
         }
-        let tkey = self.str_node(super::names::NAME_TABLE);
+        let tkey = self.str_node(crate::names::NAME_TABLE);
         let tnode = self.out.add(Node::Dict(table));
         // `save_dict["StructuredToParameterName@@"] = name_table`: a user key of that name
         // keeps its place and gets the table (its ndarray, if any, is no longer split).
@@ -583,7 +583,7 @@ impl<'s> Emitter<'s> {
             for i in 0..parts {
                 let lo = (i * max * itemsize) as usize;
                 let hi = (((i + 1) * max).min(n) * itemsize) as usize;
-                let name = self.str_node(&format!("{key_str}{}{i}", super::names::SLICE_MARK));
+                let name = self.str_node(&format!("{key_str}{}{i}", crate::names::SLICE_MARK));
                 let part = Arr {
                     dtype: a.dtype,
                     order: a.order,
@@ -605,8 +605,8 @@ impl<'s> Emitter<'s> {
                 .collect();
             let shape = self.out.add(Node::Tuple(shape_items));
             let slices = self.out.add(Node::List(names));
-            let k1 = self.str_node(super::names::UNPACK_SHAPE);
-            let k2 = self.str_node(super::names::UNPACK_SLICES);
+            let k1 = self.str_node(crate::names::UNPACK_SHAPE);
+            let k2 = self.str_node(crate::names::UNPACK_SLICES);
             let spec = self.out.add(Node::Dict(vec![(k1, shape), (k2, slices)]));
             info.push((key, spec));
         }
@@ -629,7 +629,7 @@ impl<'s> Emitter<'s> {
                 self.set_item(saved, name, part);
             }
         }
-        let ik = self.str_node(super::names::UNPACK_INFO);
+        let ik = self.str_node(crate::names::UNPACK_INFO);
         let inode = self.out.add(Node::Dict(info));
         self.set_item(saved, ik, inode);
         Ok(())

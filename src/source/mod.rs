@@ -11,14 +11,33 @@ use std::path::{Path, PathBuf};
 pub use sniff::{sniff, Kind};
 
 use crate::mapped::Mapped;
-use crate::paddle::names::{INFO_SUFFIX, MODEL_FILES, PARAMS_SUFFIX, PROGRAM_SUFFIXES};
-use crate::paddle::LoadError;
-use crate::rules::PyExc;
+use crate::names::{INFO_SUFFIX, MODEL_FILES, PARAMS_SUFFIX, PROGRAM_SUFFIXES};
 
 /// Directory nesting followed at most.
 pub const MAX_DIR_DEPTH: usize = 64;
 /// Files listed under one directory at most.
 pub const MAX_FILES: usize = 100_000;
+
+/// Why a PATH cannot be read. Each names the path; `paddle.load` raises the Python exception
+/// of [`SourceError::python_class`]-like rules (see `paddle::outcome`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SourceError {
+    /// No file, prefix or directory of that name.
+    #[error("The ``path`` ({0}) to load model not exists.")]
+    NotFound(PathBuf),
+    /// `PREFIX.pdmodel` and the directory `PREFIX` both exist.
+    #[error("{0}.pdmodel and the directory both exist")]
+    Ambiguous(PathBuf),
+    /// A file or directory that exists but cannot be read.
+    #[error("{path}: {reason}")]
+    Io { path: PathBuf, reason: String },
+    /// A 1.x directory's program does not parse.
+    #[error("{path}: {reason}")]
+    Program { path: PathBuf, reason: String },
+    /// Directories nested deeper than [`MAX_DIR_DEPTH`], or more than [`MAX_FILES`] files.
+    #[error("{path}: {reason}")]
+    TooMany { path: PathBuf, reason: String },
+}
 
 /// One mapped file and its kind.
 pub struct File {
@@ -58,20 +77,20 @@ pub enum Form {
     /// `PREFIX.pdmodel` (or PIR `PREFIX.json`) + `PREFIX.pdiparams` (+ `.pdiparams.info`).
     Prefix {
         program: File,
-        /// `Err`: what opening `PREFIX.pdiparams` raises (the load raises it).
-        params: Result<File, LoadError>,
+        /// `Err`: why `PREFIX.pdiparams` cannot be read (the load raises it).
+        params: Result<File, SourceError>,
         info: Option<File>,
     },
     /// A 1.x directory with `__model__` (or `__model__.json`): the program and, for each of
     /// its persistable variables, its file (`Err`: missing or unreadable).
     Model {
         program: File,
-        vars: Vec<(String, Result<File, LoadError>)>,
+        vars: Vec<(String, Result<File, SourceError>)>,
     },
     /// A directory of variable files (`save_params` / `save_persistables`), every file under
     /// it by its relative path, in `os.walk` order; a file that could not be read keeps
     /// its error, raised when loading reaches it.
-    Files(Vec<(String, Result<File, LoadError>)>),
+    Files(Vec<(String, Result<File, SourceError>)>),
 }
 
 /// What a PATH is, as outputs name it.
@@ -111,15 +130,11 @@ pub struct Source {
     pub form: Form,
 }
 
-fn py(class: PyExc, message: impl Into<String>) -> LoadError {
-    LoadError::Python {
-        class,
-        message: message.into(),
-    }
-}
-
-fn open_file(p: &Path, whole: bool) -> Result<File, LoadError> {
-    File::open(p, whole).map_err(|e| py(PyExc::OSError, format!("{}: {e}", p.display())))
+fn open_file(p: &Path, whole: bool) -> Result<File, SourceError> {
+    File::open(p, whole).map_err(|e| SourceError::Io {
+        path: p.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// `path` with `suffix` appended to its last component (`dir/model` → `dir/model.pdiparams`).
@@ -156,27 +171,14 @@ impl Source {
     /// let Form::Prefix { program, .. } = &s.form else { panic!() };
     /// assert_eq!(program.kind, Kind::ProgramDesc);
     /// ```
-    pub fn open(path: &Path, whole: bool) -> Result<Source, LoadError> {
+    pub fn open(path: &Path, whole: bool) -> Result<Source, SourceError> {
         let form = if path.is_file() {
             Form::File(open_file(path, whole)?)
         } else {
             let model = prefix_program(path);
             match (model, path.is_dir()) {
-                (Some(_), true) => {
-                    return Err(py(
-                        PyExc::ValueError,
-                        format!("{}.pdmodel and the directory both exist", path.display()),
-                    ))
-                }
-                (None, false) => {
-                    return Err(py(
-                        PyExc::ValueError,
-                        format!(
-                            "The ``path`` ({}) to load model not exists.",
-                            path.display()
-                        ),
-                    ))
-                }
+                (Some(_), true) => return Err(SourceError::Ambiguous(path.to_path_buf())),
+                (None, false) => return Err(SourceError::NotFound(path.to_path_buf())),
                 (Some(m), false) => {
                     let info = with_suffix(path, INFO_SUFFIX);
                     Form::Prefix {
@@ -209,7 +211,7 @@ impl Source {
 
     /// Every file of the source with its name (relative to the prefix's or directory's
     /// folder), in the source's order.
-    pub fn files(&self) -> Vec<(String, Result<&File, &LoadError>)> {
+    pub fn files(&self) -> Vec<(String, Result<&File, &SourceError>)> {
         let name = |f: &File| {
             let base = match &self.form {
                 Form::File(_) => return f.path.display().to_string(),
@@ -274,13 +276,16 @@ fn relative(base: &Path, p: &Path) -> String {
 
 /// A 1.x directory: `__model__` + one file per variable, or (no `__model__`) every file
 /// loaded as a tensor named by its relative path, in directory-listing order (`os.walk`).
-fn open_directory(dir: &Path, whole: bool) -> Result<Form, LoadError> {
+fn open_directory(dir: &Path, whole: bool) -> Result<Form, SourceError> {
     // `__model__` (1.x); `__model__.json` is what Paddle 3's PIR `separate_parameters` writes
     // (pdsave's extension: Paddle 3.3.1 itself raises ValueError there, D-7).
     if let Some(model) = model_file(dir) {
         let program = open_file(&model, whole)?;
-        let summary = crate::program::summarize_program(&program)
-            .map_err(|e| py(PyExc::ValueError, e.to_string()))?;
+        let summary =
+            crate::program::summarize_program(&program).map_err(|e| SourceError::Program {
+                path: model.clone(),
+                reason: e.to_string(),
+            })?;
         let vars = summary
             .persistable
             .iter()
@@ -301,7 +306,7 @@ fn open_directory(dir: &Path, whole: bool) -> Result<Form, LoadError> {
 /// The files under `dir` by relative path, in `os.walk` order (a directory's files in
 /// listing order, then its subdirectories); as `os.walk`, a symlink to a directory is a
 /// directory that is not entered.
-pub fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+pub fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, SourceError> {
     let mut out = Vec::new();
     walk_dir(dir, dir, &mut out, 0)?;
     Ok(out)
@@ -312,12 +317,17 @@ fn walk_dir(
     dir: &Path,
     out: &mut Vec<(String, PathBuf)>,
     depth: usize,
-) -> Result<(), LoadError> {
+) -> Result<(), SourceError> {
     if depth > MAX_DIR_DEPTH {
-        return Err(py(PyExc::RecursionError, "directory nested too deeply"));
+        return Err(SourceError::TooMany {
+            path: dir.to_path_buf(),
+            reason: format!("directories nested deeper than {MAX_DIR_DEPTH}"),
+        });
     }
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| py(PyExc::OSError, format!("{}: {e}", dir.display())))?;
+    let rd = std::fs::read_dir(dir).map_err(|e| SourceError::Io {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let mut subdirs = Vec::new();
     for e in rd.flatten() {
         let p = e.path();
@@ -327,10 +337,10 @@ fn walk_dir(
             }
         } else {
             if out.len() >= MAX_FILES {
-                return Err(py(
-                    PyExc::OSError,
-                    format!("{}: more than {MAX_FILES} files", root.display()),
-                ));
+                return Err(SourceError::TooMany {
+                    path: root.to_path_buf(),
+                    reason: format!("more than {MAX_FILES} files"),
+                });
             }
             out.push((relative(root, &p), p));
         }
