@@ -524,3 +524,30 @@ fn equal_set_items_keep_the_first_inserted_as_cpython_does() {
         .collect();
     assert_eq!(zeros, vec![&Node::Int(PyInt::Small(0))]);
 }
+
+/// `fuzz/known-crashes/serde_pickle_diff-c8fd4740`: a list shared through the memo and
+/// appended to after its second reference is one object, as CPython's `pickle.loads` gives:
+/// `[(1, 'x', [2, 2]), (1, 'x', [2, 2]), (1, 'x', [2, 2])]`.
+#[test]
+fn a_list_shared_through_the_memo_and_mutated_after_is_one_object() {
+    let b = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/known-crashes/serde_pickle_diff-c8fd4740"
+    ))
+    .unwrap();
+    let v = view(&load_pickle(
+        &b,
+        LoadOptions {
+            return_numpy: true,
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let two = |v: &serde_json::Value| v["items"][2]["items"].as_array().map(|a| a.len());
+    let items = v["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for t in items {
+        assert_eq!(t["items"][1]["v"], "x");
+        assert_eq!(two(t), Some(2), "{t}");
+    }
+}

@@ -9,11 +9,11 @@
 //! array and tensor data have exactly the bytes their shape needs.
 #![no_main]
 
-use pdsave::dtype::DType;
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use num_bigint::BigInt;
 use num_traits::FromPrimitive;
+use pdsave::dtype::DType;
 
 use pdsave::numpy::Flavour;
 use pdsave::paddle::classify::{classify_graph, classify_object};
