@@ -42,8 +42,10 @@
 //! ```
 
 pub mod check;
+pub mod checkpoint;
 pub mod conformance;
 pub mod convert;
+pub mod diff;
 pub mod digest;
 pub mod dtype;
 #[cfg(feature = "harness")]
@@ -53,9 +55,12 @@ pub mod paddle;
 pub mod pickle;
 pub mod program;
 pub mod rules;
+pub mod show;
 pub mod source;
 pub mod tensor_stream;
 pub mod view;
+
+pub use checkpoint::{open, Checkpoint};
 
 /// Runs a recursive step with enough stack: nesting limits are counted in levels (as
 /// Python counts them), so the native stack grows on the heap when it runs low.
@@ -65,5 +70,6 @@ pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
 pub mod inspect;
 pub mod mapped;
 pub mod names;
+pub mod paint;
 pub mod par;
 pub mod stats;

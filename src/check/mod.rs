@@ -395,6 +395,12 @@ pub fn check(path: &Path) -> Report {
         }
         Err(e) => return report(path, vec![], failed(format!("cannot read: {e}"))),
     };
+    check_source(&src)
+}
+
+/// [`check`] of a resolved PATH (standard input included).
+pub fn check_source(src: &Source) -> Report {
+    let path = src.path.as_path();
     if let Form::File(f) = &src.form {
         return report(path, vec![], analyse(f, None));
     }
@@ -458,7 +464,7 @@ pub fn check(path: &Path) -> Report {
     }
     // The whole, as paddle.load(path) reads it (names from the program, .info, files).
     let mut notes = vec![];
-    if let Err(e) = crate::paddle::path::load(&src, Default::default()) {
+    if let Err(e) = crate::paddle::path::load(src, Default::default()) {
         notes.push(format!("paddle.load(path) fails: {e}"));
     }
     let a = Analysis {

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::paddle::object::{self, Obj, ObjGraph, Tensor, TensorKind};
 use crate::paddle::save::{save, SaveOptions, Saved};
-use crate::pickle::{self, EncodeOptions, Node};
+use crate::pickle::{self, EncodeOptions, Graph, Node};
 
 /// The safetensors dtype an array is written as (the dtype table's, [`DType::safetensors`]),
 /// and whether a trailing dimension of 2 is added (complex128 as float64 pairs).
@@ -194,13 +194,34 @@ pub fn to_pickle(
     }
 }
 
-fn from_skeleton(
+/// The pickle graph a pdsave-written safetensors file holds (its skeleton and tensors), or
+/// `None` for a safetensors file without pdsave metadata. The graph borrows the tensors.
+pub fn skeleton_graph<'a>(src: &Path, data: &'a [u8]) -> Result<Option<Graph<'a>>, ConvertError> {
+    let st = read(src, data)?;
+    let meta = st.metadata.metadata().clone().unwrap_or_default();
+    let Some(skel) = meta.get(SKELETON_KEY) else {
+        return Ok(None);
+    };
+    let mut report = Report {
+        input: src.display().to_string(),
+        input_format: super::Format::Safetensors,
+        output: String::new(),
+        output_format: super::Format::Pickle,
+        tensors: vec![],
+        non_tensor_entries: vec![],
+        exact: None,
+        notes: vec![],
+    };
+    rebuild_graph(src, &st, skel, &mut report).map(Some)
+}
+
+/// Rebuilds a skeleton's graph, every tensor checked against what the pickle needs.
+fn rebuild_graph<'a>(
     src: &Path,
-    st: &Read<'_>,
+    st: &Read<'a>,
     skel: &str,
-    output: &Path,
     report: &mut Report,
-) -> Result<(), ConvertError> {
+) -> Result<Graph<'a>, ConvertError> {
     let bad = |reason: String| ConvertError::Skeleton {
         path: src.to_path_buf(),
         reason,
@@ -265,6 +286,17 @@ fn from_skeleton(
             aliases.iter().copied().collect::<Vec<_>>().join(", ")
         ));
     }
+    Ok(g)
+}
+
+fn from_skeleton(
+    src: &Path,
+    st: &Read<'_>,
+    skel: &str,
+    output: &Path,
+    report: &mut Report,
+) -> Result<(), ConvertError> {
+    let g = rebuild_graph(src, st, skel, report)?;
     let eo = EncodeOptions::like(&g);
     // A skeleton is untrusted input: what it rebuilds must be a pickle pdsave (and so
     // Python) reads back. The check decodes the written file (fuzz-found: tampered

@@ -364,6 +364,17 @@ pub fn inspect_with(
         }
         e => e.to_string(),
     })?;
+    inspect_source(&src, opts, done)
+}
+
+/// [`inspect_with`] of a resolved PATH (standard input included); open it with
+/// `Source::open(path, opts.stats)` so that `--stats` reads populated maps.
+pub fn inspect_source(
+    src: &Source,
+    opts: Options,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<Report, String> {
+    let path = src.path.as_path();
     let (report, found) = match &src.form {
         Form::File(f) if f.kind.is_pickle() => {
             let g = pickle::decode(f).map_err(|e| {

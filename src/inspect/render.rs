@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::Report;
 use crate::dtype::DType;
+use crate::paint::Paint;
 
 /// A byte count for people: `48 B`, `1.5 KiB`, `12.0 MiB`.
 pub fn human_bytes(b: u64) -> String {
@@ -18,41 +19,6 @@ pub fn human_bytes(b: u64) -> String {
         u += 1;
     }
     format!("{v:.1} {}", UNITS[u])
-}
-
-/// Terminal styles, empty when colour is off.
-struct Paint {
-    on: bool,
-}
-
-impl Paint {
-    fn paint(&self, style: anstyle::Style, text: &str) -> String {
-        if self.on {
-            format!("{style}{text}{style:#}")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(&self, t: &str) -> String {
-        self.paint(anstyle::Style::new().bold(), t)
-    }
-    fn dim(&self, t: &str) -> String {
-        self.paint(anstyle::Style::new().dimmed(), t)
-    }
-    fn warn(&self, t: &str) -> String {
-        self.paint(
-            anstyle::Style::new()
-                .bold()
-                .fg_color(Some(anstyle::AnsiColor::Yellow.into())),
-            t,
-        )
-    }
-    fn accent(&self, t: &str) -> String {
-        self.paint(
-            anstyle::Style::new().fg_color(Some(anstyle::AnsiColor::Cyan.into())),
-            t,
-        )
-    }
 }
 
 /// Pads `text` (which may hold colour codes) to `w` visible characters.

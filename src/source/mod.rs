@@ -5,6 +5,7 @@
 //! `sniff.rs`) or one [`Form`] here, and every command sees it the same way.
 
 pub mod sniff;
+pub mod tree;
 
 use std::path::{Path, PathBuf};
 
@@ -198,6 +199,19 @@ impl Source {
             path: path.to_path_buf(),
             form,
         })
+    }
+
+    /// A source of bytes already in memory (standard input): one file named `name`.
+    pub fn from_bytes(name: &str, data: Vec<u8>) -> Source {
+        let kind = sniff(&data);
+        Source {
+            path: PathBuf::from(name),
+            form: Form::File(File {
+                path: PathBuf::from(name),
+                data: Mapped::from_vec(data),
+                kind,
+            }),
+        }
     }
 
     /// What the PATH is.
