@@ -264,16 +264,23 @@ fn join(prefix: &str, part: &str) -> String {
     }
 }
 
-/// A dict key as a key path component.
-pub fn key_part(k: &Item) -> String {
+/// A dict key as a key path component, as `paddle::walk::key_component` names graph keys:
+/// a str itself, an int, `True`/`False`/`None`, else the item's index.
+pub fn key_part(k: &Item, index: usize) -> String {
     match k {
         Item::Str(s) => s.to_string(),
         Item::Int(i) => i.to_string(),
         Item::Bool(b) => if *b { "True" } else { "False" }.into(),
         Item::None => "None".into(),
-        Item::Float(f) => format!("{f:?}"),
-        other => format!("<{}>", other.type_name()),
+        _ => index.to_string(),
     }
+}
+
+/// The entries of a loaded value (see [`Checkpoint::entries`]).
+pub fn entries_of<'a>(l: &'a Loaded<'a>) -> Vec<Entry<'a>> {
+    let mut out = Vec::new();
+    flatten(l.root(), String::new(), &mut out, 0);
+    out
 }
 
 fn flatten<'a>(item: Item<'a>, key: String, out: &mut Vec<Entry<'a>>, depth: usize) {
@@ -283,8 +290,8 @@ fn flatten<'a>(item: Item<'a>, key: String, out: &mut Vec<Entry<'a>>, depth: usi
         }
         match item {
             Item::Dict(m) | Item::OrderedDict(m) if !m.is_empty() => {
-                for (k, v) in m.iter() {
-                    flatten(v, join(&key, &key_part(&k)), out, depth + 1);
+                for (i, (k, v)) in m.iter().enumerate() {
+                    flatten(v, join(&key, &key_part(&k, i)), out, depth + 1);
                 }
             }
             Item::List(s) | Item::Tuple(s) if !s.is_empty() => {

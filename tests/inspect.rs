@@ -125,15 +125,15 @@ fn stats_follow_the_spec_nan_ignored_inf_counted_bf16_read_as_bfloat16() {
     let r = pdsave::inspect::inspect_with(&path, pdsave::inspect::Options { stats: true }, &|_| {})
         .unwrap();
     let by = |p: &str| r.variables.iter().find(|v| v.path == p).unwrap();
-    let sf = by("obj[\"f\"]").stats.unwrap();
+    let sf = by("f").stats.unwrap();
     assert_eq!(sf.min, Some(Num::Float(f64::NEG_INFINITY)));
     assert_eq!(sf.max, Some(Num::Float(1.5)));
     assert_eq!((sf.nan, sf.inf), (1, 1));
-    let si = by("obj[\"i\"]").stats.unwrap();
+    let si = by("i").stats.unwrap();
     assert_eq!((si.min, si.max), (Some(Num::Int(-3)), Some(Num::Int(12))));
     assert_eq!(si.mean, Some(16.0 / 3.0));
     // A state dict stores bfloat16 as uint16 ndarrays (S-BF16); load reads them as bfloat16.
-    let b = by("obj[\"b\"]");
+    let b = by("b");
     assert_eq!(
         (b.dtype, b.loads_as),
         (

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use render::render;
+pub use render::{render, render_with};
 
 use crate::paddle::classify::{classify_graph, combined_params_finding, Finding};
 use crate::paddle::file::python_class;

@@ -1,6 +1,7 @@
 //! `pdsave check`'s human output.
 
 use super::{GlobalEntry, Report};
+use crate::paint::Paint;
 use crate::pickle::globals::Verdict;
 
 /// Offsets as `2, 17, 40, …` (at most four shown).
@@ -15,6 +16,11 @@ fn offsets_text(e: &GlobalEntry) -> String {
 /// The human-readable report (no colours). The error, if any, is not in it: the CLI
 /// prints it on stderr.
 pub fn render(r: &Report) -> String {
+    render_with(r, &Paint { on: false })
+}
+
+/// [`render`] with terminal styles (DANGER red, UNSAFE yellow, safe green).
+pub fn render_with(r: &Report, p: &Paint) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = match r.protocol {
@@ -54,18 +60,28 @@ pub fn render(r: &Report) -> String {
             .max()
             .unwrap_or(0)
             .min(60);
+        let refs =
+            |e: &GlobalEntry| format!("{} ref{}", e.count, if e.count == 1 { "" } else { "s" });
+        let rw = r.globals.iter().map(|e| refs(e).len()).max().unwrap_or(0);
+        let ow = r
+            .globals
+            .iter()
+            .map(|e| offsets_text(e).chars().count())
+            .max()
+            .unwrap_or(0);
         for e in &r.globals {
             let label = match e.verdict {
-                _ if e.paddle_own => "safe",
-                Verdict::Dangerous => "DANGER",
-                _ => "UNSAFE",
+                _ if e.paddle_own => p.good("safe  "),
+                Verdict::Dangerous => p.danger("DANGER"),
+                _ => p.warn("UNSAFE"),
             };
-            let refs = format!("{} ref{}", e.count, if e.count == 1 { "" } else { "s" });
+            let offsets = offsets_text(e);
             let _ = writeln!(
                 s,
-                "  {label:<6}  {:<w$}  {refs:>6} at {}  {}",
+                "  {label}  {:<w$}  {:>rw$} at {offsets}{}  {}",
                 name(e),
-                offsets_text(e),
+                refs(e),
+                " ".repeat(ow - offsets.chars().count()),
                 e.meaning
             );
         }
@@ -76,7 +92,7 @@ pub fn render(r: &Report) -> String {
         }
     } else {
         for f in &r.findings {
-            let _ = writeln!(s, "{} {}: {}", f.rule, f.path, f.message);
+            let _ = writeln!(s, "{} {}: {}", p.warn(f.rule.as_str()), f.path, f.message);
             if let Some(w) = f.workaround {
                 let _ = writeln!(s, "    workaround {w}: {}", w.text());
             }

@@ -146,7 +146,8 @@ impl Default for ConvertOptions {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TensorLine {
     pub name: String,
-    /// The dtype in the output's own terms (safetensors `BF16`, numpy `<f4`, Paddle `float32`).
+    /// The dtype, in the names every command uses (`float32`, `bfloat16`; how a dtype the
+    /// output format lacks is carried, in parentheses).
     pub dtype: String,
     pub shape: Vec<u64>,
 }

@@ -74,7 +74,11 @@ pub fn write(
         }
         report.tensors.push(TensorLine {
             name: a.name.clone(),
-            dtype: descr(a),
+            dtype: if a.elem.numpy_carrier() == a.elem {
+                a.elem.name().to_string()
+            } else {
+                format!("{} (as {})", a.elem, a.elem.numpy_carrier())
+            },
             shape: a.shape.clone(),
         });
     }

@@ -78,7 +78,11 @@ pub fn write(
         }
         report.tensors.push(TensorLine {
             name: a.name.clone(),
-            dtype: format!("{dtype:?}"),
+            dtype: if pair {
+                format!("{} (float64 pairs)", a.elem)
+            } else {
+                a.elem.name().to_string()
+            },
             shape: shape_string(&shape),
         });
         views.push((

@@ -18,7 +18,7 @@ pub use render::{human_bytes, render};
 use crate::dtype::DType;
 use crate::names::{NAME_TABLE, UNPACK_INFO};
 use crate::paddle::classify::{classify_plan, combined_params_finding, Finding};
-use crate::paddle::plan::{Fate, Fates, Form as LoadForm, Mode, Plan};
+use crate::paddle::plan::{self, Fate, Fates, Form as LoadForm, Mode, Plan};
 use crate::paddle::walk::{self, Flow, Policy, Step};
 use crate::pickle::{self, Graph, Node};
 use crate::program::{self, ProgramSummary};
@@ -40,6 +40,9 @@ pub enum VarKind {
     Ndarray,
     #[serde(rename = "numpy scalar")]
     NumpyScalar,
+    /// A user's `(str, ndarray)` tuple (L-TUPLE may make it a Tensor).
+    #[serde(rename = "(str, ndarray) tuple")]
+    NameArrayTuple,
     /// A record of a tensor stream, combined params or variable file.
     #[serde(rename = "record")]
     Record,
@@ -55,6 +58,7 @@ impl VarKind {
             VarKind::StaticTensor => "static tensor",
             VarKind::Ndarray => "ndarray",
             VarKind::NumpyScalar => "numpy scalar",
+            VarKind::NameArrayTuple => "(str, ndarray) tuple",
             VarKind::Record => "record",
             VarKind::Declared => "declared",
         }
@@ -112,9 +116,22 @@ pub struct Report {
     pub numpy: Option<&'static str>,
     pub variables: Vec<Variable>,
     pub program: Option<ProgramInfo>,
+    /// The entries that are not arrays, as `paddle.load` gives them (`epoch = 100`), by key
+    /// path; at most [`MAX_VALUES`].
+    pub values: Vec<ValueEntry>,
     /// What `pdsave check` reports on the decoding (spec/rules.md A-… rules).
     pub warnings: Vec<Finding>,
 }
+
+/// A non-array entry: its key path and its value as Python would `repr` it (cut).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ValueEntry {
+    pub path: String,
+    pub value: String,
+}
+
+/// Non-array entries listed at most.
+pub const MAX_VALUES: usize = 200;
 
 /// What to compute besides the listing.
 #[derive(Clone, Copy, Debug, Default)]
@@ -127,8 +144,8 @@ pub struct Options {
 fn program_info(s: &ProgramSummary) -> ProgramInfo {
     ProgramInfo {
         ir: match s.format {
-            program::ProgramFormat::ProgramDesc => "legacy (ProgramDesc)",
-            program::ProgramFormat::PirJson => "PIR (JSON file)",
+            program::ProgramFormat::ProgramDesc => "legacy IR (ProgramDesc)",
+            program::ProgramFormat::PirJson => "PIR (JSON)",
         },
         version: s.version,
         feeds: s.feed_targets.clone(),
@@ -227,7 +244,23 @@ fn pickle_vars<'a>(g: &'a Graph, plan: &Plan) -> (Vec<Found<'a>>, Option<walk::S
         if matches!(at.step, Step::Key { .. }) {
             return Flow::Skip;
         }
-        let path = || walk::python_path(g, w.path());
+        let path = || walk::dotted_path(g, w.path());
+        if let (Node::Tuple(_), Some((name, array))) = (g.node(at.id), plan::varbase_of(g, at.id)) {
+            // A user's (str, ndarray) tuple: listed at its place, as load may make it a Tensor.
+            let n = match g.node(name) {
+                Node::Str(s) => Some(s.to_string()),
+                _ => None,
+            };
+            out.extend(array_var(
+                g,
+                array,
+                path(),
+                VarKind::NameArrayTuple,
+                n,
+                fate,
+            ));
+            return Flow::Skip;
+        }
         match g.node(at.id) {
             Node::NdArray(_) => {
                 out.extend(array_var(g, at.id, path(), VarKind::Ndarray, None, fate));
@@ -348,6 +381,7 @@ fn base(path: &Path, format: Format, writer: &str) -> Report {
         numpy: None,
         variables: vec![],
         program: None,
+        values: vec![],
         warnings: vec![],
     }
 }
@@ -603,6 +637,29 @@ fn slice_in<'a>(whole: &'a [u8], part: &[u8]) -> &'a [u8] {
     whole.get(start..start + part.len()).unwrap_or(&[])
 }
 
+/// The non-array entries of what `paddle.load(path, return_numpy=True)` gives (none when it
+/// raises: the warnings say why).
+fn pickle_values(g: &Graph) -> Vec<ValueEntry> {
+    let opts = crate::paddle::LoadOptions {
+        return_numpy: true,
+        ..Default::default()
+    };
+    let Ok(l) = crate::paddle::Loaded::borrowed(g, LoadForm::Pickle, opts) else {
+        return vec![];
+    };
+    crate::checkpoint::entries_of(&l)
+        .into_iter()
+        .filter_map(|e| match e.value {
+            crate::checkpoint::EntryValue::Value(v) => Some(ValueEntry {
+                path: e.key,
+                value: crate::show::repr(&v, 120),
+            }),
+            _ => None,
+        })
+        .take(MAX_VALUES)
+        .collect()
+}
+
 /// The report of a pickle; the arrays' data borrow from the graph.
 fn pickle_report<'a>(path: &Path, format: Format, g: &'a Graph<'_>) -> (Report, Vec<Found<'a>>) {
     let plan = Plan::new(g, LoadForm::Pickle);
@@ -629,6 +686,7 @@ fn pickle_report<'a>(path: &Path, format: Format, g: &'a Graph<'_>) -> (Report, 
         numpy: g.flavour.map(|f| f.label()),
         variables: vec![],
         program: None,
+        values: pickle_values(g),
         warnings,
     };
     (report, found)

@@ -31,12 +31,12 @@ pub fn render(r: &Report, color: bool) -> String {
     let p = Paint { on: color };
     let mut s = String::new();
     let _ = writeln!(s, "{}", p.bold(&r.path));
-    let _ = writeln!(s, "  format:  {}", r.format.label());
-    let _ = writeln!(s, "  written by: {}", r.writer);
+    let _ = writeln!(s, "  format:      {}", r.format.label());
+    let _ = writeln!(s, "  written by:  {}", r.writer);
     if let Some(pr) = r.pickle_protocol {
         let _ = writeln!(
             s,
-            "  pickle:  protocol {pr}{}",
+            "  pickle:      protocol {pr}{}",
             r.numpy
                 .map(|n| format!(", {n} module paths"))
                 .unwrap_or_default()
@@ -45,20 +45,20 @@ pub fn render(r: &Report, color: bool) -> String {
     if let Some(pg) = &r.program {
         let _ = writeln!(
             s,
-            "  program: {} IR, version {}, {} block{}",
+            "  program:     {}, version {}, {} block{}",
             pg.ir,
             pg.version.map(|v| v.to_string()).unwrap_or("?".into()),
             pg.blocks,
             if pg.blocks == 1 { "" } else { "s" }
         );
-        let _ = writeln!(s, "    feeds:   {}", pg.feeds.join(", "));
-        let _ = writeln!(s, "    fetches: {}", pg.fetches.join(", "));
+        let _ = writeln!(s, "    feeds:     {}", pg.feeds.join(", "));
+        let _ = writeln!(s, "    fetches:   {}", pg.fetches.join(", "));
         let ops: Vec<String> = pg
             .op_counts
             .iter()
             .map(|(k, v)| format!("{k}×{v}"))
             .collect();
-        let _ = writeln!(s, "    ops:     {}", ops.join(" "));
+        let _ = writeln!(s, "    ops:       {}", ops.join(" "));
     }
     let stats = r.variables.iter().any(|v| v.stats.is_some());
     let rows: Vec<Vec<String>> = r
@@ -162,11 +162,24 @@ pub fn render(r: &Report, color: bool) -> String {
         if r.variables.len() == 1 { "" } else { "s" },
         human_bytes(total),
         if stats {
-            format!(", {nan} NaN values")
+            format!(", {nan} NaN value{}", if nan == 1 { "" } else { "s" })
         } else {
             String::new()
         }
     );
+    if !r.values.is_empty() {
+        let _ = writeln!(s, "\n{}:", p.bold("values"));
+        let w = r
+            .values
+            .iter()
+            .map(|v| v.path.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(60);
+        for v in &r.values {
+            let _ = writeln!(s, "  {:<w$} = {}", v.path, v.value);
+        }
+    }
     if !r.warnings.is_empty() {
         let _ = writeln!(
             s,
