@@ -275,7 +275,7 @@ pub fn render(r: &Report) -> String {
             .max()
             .unwrap_or(0);
         for t in &differ {
-            let num = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.6e}"));
+            let num = |v: Option<f64>| v.map_or("-".into(), crate::show::float_repr);
             let _ = writeln!(
                 s,
                 "~ {:<w$}  {} of {} elements differ, max abs {}, max rel {}",

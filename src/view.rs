@@ -1,4 +1,4 @@
-//! The load view (`../shared/VIEW.md`, restated in `spec/view.md`): JSON describing what
+//! The load view (`spec/view.md`, pdsave's copy of the shared view contract): JSON describing what
 //! `paddle.load` returns or raises, and the comparison that the harness uses on views.
 //!
 //! The view is a [`serde::Serialize`] over the loaded value ([`Loaded`]): it streams to a
@@ -56,11 +56,12 @@ pub fn array_bytes(l: &Loaded) -> u64 {
 /// sha256 (hex) of each array's C-order little-endian bytes, in order, hashed in
 /// parallel across arrays ([`crate::par::map_by_size`]); `done(bytes)` reports progress.
 pub fn hash_arrays(arrays: &[ArrayRef], done: &(dyn Fn(u64) + Sync)) -> Vec<String> {
+    // Progress is reported per 16 MiB hashed, so that one big array moves the bar too.
     crate::par::map_by_size(
         arrays,
         |a| a.data.len(),
-        |a| sha256_hex(&a.c_order_le()),
-        done,
+        |a| crate::digest::sha256_hex_chunked(&a.c_order_le(), 16 << 20, done),
+        &|_| {},
     )
 }
 

@@ -129,3 +129,34 @@ fn the_library_builds_without_cli_and_harness_crates() {
         );
     }
 }
+
+#[test]
+fn rust_version_is_what_the_locked_dependencies_need() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let toml = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let ours = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ver = |s: &str| -> Vec<u64> { s.split('.').map(|x| x.parse().unwrap_or(0)).collect() };
+    let need = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["rust_version"].as_str())
+        .max_by_key(|v| ver(v))
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        ver(&ours)[..2],
+        ver(&need)[..2],
+        "rust-version {ours}, the dependencies need {need}"
+    );
+}
