@@ -80,7 +80,7 @@ pub struct LodLevel<'a> {
 impl<'a> LodLevel<'a> {
     /// Wraps raw little-endian u64 offsets; `None` unless the length is a multiple of 8.
     pub fn from_le_bytes(bytes: &'a [u8]) -> Option<Self> {
-        (bytes.len() % 8 == 0).then_some(LodLevel { bytes })
+        bytes.len().is_multiple_of(8).then_some(LodLevel { bytes })
     }
 
     /// The raw bytes (a multiple of 8 long).
@@ -155,7 +155,7 @@ impl<'a> SelectedRows<'a> {
     /// Builds a SelectedRows from raw little-endian i64 rows; `None` unless the row bytes are a
     /// multiple of 8 long and `value` has no LoD.
     pub fn new(rows_le: &'a [u8], height: i64, value: DenseTensor<'a>) -> Option<Self> {
-        (rows_le.len() % 8 == 0 && value.lod.is_empty()).then_some(SelectedRows {
+        (rows_le.len().is_multiple_of(8) && value.lod.is_empty()).then_some(SelectedRows {
             rows: rows_le,
             height,
             value,

@@ -205,7 +205,7 @@ fn safetensors_hold_what_paddle_load_gave() {
                 let got = table[name].as_str();
                 if n.starts_with("eager_tmp_") {
                     assert!(
-                        got.map_or(true, |g| g.starts_with("eager_tmp_")),
+                        got.is_none_or(|g| g.starts_with("eager_tmp_")),
                         "{id} {name}"
                     );
                 } else {

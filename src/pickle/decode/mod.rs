@@ -283,7 +283,7 @@ impl<'a> Vm<'a, '_> {
     }
 
     fn new_dict(&mut self, items: &[NodeId], i: &Instr) -> Result<NodeId, PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(PickleError::BadArgument {
                 offset: i.offset,
                 opcode: i.op.name(),
