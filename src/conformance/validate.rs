@@ -275,7 +275,7 @@ impl Implementation for Plain {
                 Ok(Some(st)) => {
                     return match st.code() {
                         Some(0) => Answer::View(json!({"view": 1, "result": {"t": "accepted"}})),
-                        Some(_) => Answer::Rejected(format!("exit {st}")),
+                        Some(c) => Answer::Rejected(format!("exit status {c}")),
                         None => Answer::Crash(format!("killed by a signal ({st})")),
                     }
                 }
