@@ -219,7 +219,8 @@ pub fn save(
 
 /// The classifier's findings for the object saved with these options, and the load-back
 /// check of spec/harness.md H-2 on `path` (a file `paddle.save` wrote for it): JSON
-/// `{"findings": [...], "ideal": VIEW, "loaded": VIEW, "diff": null | "where"}`.
+/// `{"findings": [...], "ideal": VIEW, "loaded": VIEW, "diff": null | "where", "snippet":
+/// Python source that rebuilds the object and saves it with real Paddle}`.
 #[pyfunction]
 #[pyo3(signature = (nodes, root, protocol, numpy, path=None))]
 pub fn classify(
@@ -245,8 +246,9 @@ pub fn classify(
         })
     });
     let diff = loaded.as_ref().and_then(|l| pdsave::view::diff(l, &ideal));
+    let snippet = pdsave::paddle::snippet::python_snippet(&g, protocol, "case.pdparams");
     let out = serde_json::json!({
-        "findings": findings, "ideal": ideal, "loaded": loaded, "diff": diff,
+        "findings": findings, "ideal": ideal, "loaded": loaded, "diff": diff, "snippet": snippet,
     });
     Ok(out.to_string())
 }
