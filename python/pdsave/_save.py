@@ -35,13 +35,24 @@ def _paddle_types():
     return core.eager.Tensor, EagerParamBase, core.DenseTensor, paddle.nn.Layer, tuple(programs)
 
 
+def _cached_str(s):
+    """CPython's cached object for an empty or one-character str (P-ID), or None."""
+    if s == "":
+        return str()
+    return chr(ord(s)) if ord(s) < 256 else None
+
+
+def _cached_bytes(b):
+    return bytes() if b == b"" else bytes([b[0]])
+
+
 def _array_parts(a):
     """(fortran, contiguous array) as numpy's ndarray.__reduce__ sees it."""
     if a.flags.c_contiguous:
         return False, a
     if a.flags.f_contiguous:
         return True, a
-    return False, np.ascontiguousarray(a)
+    return False, a.copy(order="C")
 
 
 class _Flattener:
@@ -61,7 +72,9 @@ class _Flattener:
         return len(self.nodes) - 1
 
     def tensor_node(self, kind, dtype, arr, name, stop_gradient):
-        arr = np.ascontiguousarray(arr)
+        arr = np.asarray(arr)
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
         if dtype == "bfloat16":
             arr = arr.view(np.uint16)
         if arr.dtype.byteorder == ">":
@@ -92,9 +105,9 @@ class _Flattener:
         if t is complex:
             return self.add(o, ("complex", o.real, o.imag))
         if t is str:
-            return self.add(o, ("str", o))
+            return self.add(o, ("str", o, len(o) <= 1 and o is not _cached_str(o)))
         if t is bytes:
-            return self.add(o, ("bytes", o))
+            return self.add(o, ("bytes", o, len(o) <= 1 and o is not _cached_bytes(o)))
         if t is bytearray:
             return self.add(o, ("bytearray", bytes(o)))
         if t in (list, tuple, set, frozenset):

@@ -6,7 +6,8 @@
 //!
 //! A node is a tuple `(tag, ...)`; containers name their items by index in the list:
 //! `("none",)`, `("bool", b)`, `("int", i)`, `("float", f)`, `("complex", re, im)`,
-//! `("str", s)`, `("bytes", b)`, `("bytearray", b)`, `("list"|"tuple"|"set"|"frozenset",
+//! `("str", s, uncached)`, `("bytes", b, uncached)` (uncached: an empty or one-character
+//! object that is not CPython's cached one, P-ID), `("bytearray", b)`, `("list"|"tuple"|"set"|"frozenset",
 //! [i…])`, `("dict"|"odict", [(k, v)…])`, `("ndarray", dtype, byteorder, shape, fortran,
 //! address, nbytes)`, `("npscalar", dtype, bytes)`, `("tensor", kind, dtype, shape,
 //! address, nbytes, name, stop_gradient)`, `("layer",)`, `("program",)`. An address is the
@@ -96,8 +97,16 @@ fn graph(nodes: &Bound<'_, PyList>, root: usize) -> PyResult<ObjGraph> {
             }
             "float" => Obj::Float(at(1)?.extract()?),
             "complex" => Obj::Complex(at(1)?.extract()?, at(2)?.extract()?),
-            "str" => Obj::Str(at(1)?.extract()?),
-            "bytes" => Obj::Bytes(at(1)?.extract()?),
+            "str" | "bytes" => {
+                if t.len() > 2 && at(2)?.extract::<bool>()? {
+                    // Not CPython's cached short object: pickled by its own identity.
+                    g.uncached.insert(g.objs.len());
+                }
+                match tag.as_str() {
+                    "str" => Obj::Str(at(1)?.extract()?),
+                    _ => Obj::Bytes(at(1)?.extract()?),
+                }
+            }
             "bytearray" => Obj::ByteArray(at(1)?.extract()?),
             "list" => Obj::List(ids(&at(1)?, n)?),
             "tuple" => Obj::Tuple(ids(&at(1)?, n)?),
