@@ -85,7 +85,7 @@ def _paddle_importable():
 
 
 def load(path, return_numpy=False, keep_name_table=False, safetensors=False, *, copy=False,
-         tensor="auto"):
+         align=True, tensor="auto"):
     """What ``paddle.load(path, return_numpy=..., keep_name_table=...)`` returns, read
     without executing anything and without Paddle.
 
@@ -104,8 +104,11 @@ def load(path, return_numpy=False, keep_name_table=False, safetensors=False, *, 
 
     Arrays are read-only, zero-copy views of the memory-mapped file where the bytes are
     aligned for their dtype (the file stays mapped while an array uses it); the others are
-    aligned read-only copies. ``copy=True`` gives writable copies of every array, like
-    ``paddle.load``'s (Tensors are always Paddle's own copies).
+    aligned read-only copies (a pickle stores payloads at any offset). ``align=False``
+    makes those unaligned zero-copy views too (``a.flags.aligned`` is False: numpy computes
+    on them correctly, but some C extensions want aligned data) — loading then copies
+    nothing. ``copy=True`` gives writable copies of every array, like ``paddle.load``'s
+    (Tensors are always Paddle's own copies).
 
     Where ``paddle.load`` raises, this raises the same class (ValueError for a path that
     is not there, EOFError for an empty file, …). A pickle pdsave will not read — one that
@@ -124,7 +127,7 @@ def load(path, return_numpy=False, keep_name_table=False, safetensors=False, *, 
         raise ValueError(f"tensor must be one of {_TENSOR_MODES}, not {tensor!r}")
     return _native.load(
         os.fspath(path), bool(return_numpy), bool(keep_name_table), bool(safetensors),
-        bool(copy), _LoadHooks(tensor),
+        bool(copy), bool(align), _LoadHooks(tensor),
     )
 
 

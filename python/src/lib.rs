@@ -80,7 +80,7 @@ fn global_of(p: &PickleError) -> Option<String> {
 
 /// `pdsave.load`'s work: resolve PATH, load it by Paddle's rules, build the Python value.
 #[pyfunction]
-#[pyo3(signature = (path, return_numpy, keep_name_table, safetensors, copy, hooks))]
+#[pyo3(signature = (path, return_numpy, keep_name_table, safetensors, copy, align, hooks))]
 fn load(
     py: Python<'_>,
     path: PathBuf,
@@ -88,6 +88,7 @@ fn load(
     keep_name_table: bool,
     safetensors: bool,
     copy: bool,
+    align: bool,
     hooks: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
     let opts = load_options(return_numpy, keep_name_table, safetensors)?;
@@ -99,7 +100,7 @@ fn load(
     };
     let loaded = path::load(&source, opts);
     match &loaded {
-        Ok(l) => value::Builder::new(py, hooks, &source, copy)?.value(l),
+        Ok(l) => value::Builder::new(py, hooks, &source, copy, align)?.value(l),
         Err(e) => Err(load_error(hooks, e)),
     }
 }

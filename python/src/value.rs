@@ -1,7 +1,7 @@
 //! The library's loaded value ([`Item`] cursor) as Python objects, the types `paddle.load`
 //! returns: plain values and containers made here; ndarrays as zero-copy read-only views of
 //! the mapped files ([`MappedArray`], numpy's `__array_interface__`) where the bytes lie in a
-//! file and are aligned for their dtype, else aligned copies (filled after the walk, in
+//! file and are aligned for their dtype (or `align=False`), else aligned copies (filled after the walk, in
 //! parallel, without the GIL); numpy scalars, dtypes and Tensors by the Python side's hooks
 //! (`hooks.npscalar`, `hooks.tensor`), so paddle / `pdsave.Tensor` are chosen in Python.
 
@@ -90,6 +90,8 @@ pub struct Builder<'py, 'a> {
     /// (start, end) addresses of the source's files.
     files: Vec<(usize, usize)>,
     copy: bool,
+    /// Copy arrays whose bytes are not aligned for their dtype (else: unaligned views).
+    align: bool,
     arrays: HashMap<ArrayId, (Bound<'py, PyAny>, Option<Job>)>,
 }
 
@@ -99,6 +101,7 @@ impl<'py, 'a> Builder<'py, 'a> {
         hooks: &Bound<'py, PyAny>,
         source: &'a Arc<Source>,
         copy: bool,
+        align: bool,
     ) -> PyResult<Self> {
         let np = py.import("numpy")?;
         let files = source
@@ -120,6 +123,7 @@ impl<'py, 'a> Builder<'py, 'a> {
             source,
             files,
             copy,
+            align,
             arrays: HashMap::new(),
         })
     }
@@ -227,7 +231,7 @@ impl<'py, 'a> Builder<'py, 'a> {
         let ptr = a.data.as_ptr() as usize;
         let len = a.data.len();
         let in_file = self.files.iter().any(|&(s, e)| ptr >= s && ptr + len <= e);
-        let aligned = ptr % a.dtype.swap_unit() == 0;
+        let aligned = ptr % a.dtype.swap_unit() == 0 || !self.align;
         let (obj, job) = if in_file && aligned && !self.copy && len > 0 {
             let view = MappedArray {
                 _owner: self.source.clone(),

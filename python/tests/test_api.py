@@ -120,3 +120,11 @@ def test_tensor_repr_and_array():
     assert "w" in repr(t) and np.asarray(t).shape == (2, 3)
     with pytest.raises(TypeError):
         pdsave.Tensor(np.zeros(2, np.uint32))
+
+
+def test_align_false_copies_nothing():
+    sd = pdsave.load(SD, return_numpy=True, align=False)
+    arrays = [v for v in sd.values() if isinstance(v, np.ndarray) and v.nbytes]
+    assert arrays and all(isinstance(v.base, _native.MappedArray) for v in arrays)
+    ref = pdsave.load(SD, return_numpy=True, copy=True)
+    assert all(np.array_equal(v, ref[k]) for k, v in sd.items() if isinstance(v, np.ndarray))
