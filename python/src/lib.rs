@@ -8,8 +8,8 @@
 //! which `pdsave/_reports.py` types. Errors are made by the Python side's `hooks.error`, so
 //! the exception classes (`UnsafePickleError`, Python's own) are defined once, in Python.
 
-mod value;
 mod objects;
+mod value;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,7 +54,13 @@ pub(crate) fn load_error(hooks: &Bound<'_, PyAny>, e: &LoadError) -> PyErr {
                 Category::Limit => ("limit", None),
                 Category::Encode => ("python", Some("RuntimeError")),
             };
-            (kind, class, p.offset(), global_of(p), Some(p.rule().as_str()))
+            (
+                kind,
+                class,
+                p.offset(),
+                global_of(p),
+                Some(p.rule().as_str()),
+            )
         }
         LoadError::Unrepresentable(_) => ("unsupported", None, None, None, None),
         LoadError::TooLarge(_) => ("limit", None, None, None, Some("P-LIMIT")),
@@ -80,6 +86,7 @@ fn global_of(p: &PickleError) -> Option<String> {
 
 /// `pdsave.load`'s work: resolve PATH, load it by Paddle's rules, build the Python value.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)] // one per keyword of pdsave.load
 #[pyo3(signature = (path, return_numpy, keep_name_table, safetensors, copy, align, hooks))]
 fn load(
     py: Python<'_>,

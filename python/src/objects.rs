@@ -171,7 +171,11 @@ fn save_options(protocol: i64, numpy: u8) -> PyResult<SaveOptions> {
     let flavour = match numpy {
         1 => Flavour::Numpy1,
         2 => Flavour::Numpy2,
-        n => return Err(PyValueError::new_err(format!("numpy must be 1 or 2, not {n}"))),
+        n => {
+            return Err(PyValueError::new_err(format!(
+                "numpy must be 1 or 2, not {n}"
+            )))
+        }
     };
     Ok(SaveOptions {
         protocol,
@@ -198,7 +202,14 @@ pub fn save(
     let raise = |class: &str, message: String| -> PyErr {
         match hooks.call_method1(
             "error",
-            ("python", Some(class), message, None::<usize>, None::<String>, None::<String>),
+            (
+                "python",
+                Some(class),
+                message,
+                None::<usize>,
+                None::<String>,
+                None::<String>,
+            ),
         ) {
             Ok(e) => PyErr::from_value(e),
             Err(e) => e,

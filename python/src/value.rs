@@ -14,8 +14,7 @@ use pdsave::pickle::{DtypeNode, PyInt};
 use pdsave::source::Source;
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyByteArray, PyBytes, PyComplex, PyDict, PyFloat, PyFrozenSet, PyList, PySet, PyString,
-    PyTuple,
+    PyByteArray, PyBytes, PyComplex, PyDict, PyFloat, PyFrozenSet, PyList, PySet, PyString, PyTuple,
 };
 
 /// An array's bytes inside a mapped file, handed to numpy through `__array_interface__`:
@@ -204,9 +203,9 @@ impl<'py, 'a> Builder<'py, 'a> {
                 self.hooks
                     .call_method1("npscalar", (t, PyBytes::new(py, data)))?
             }
-            Item::Dtype(DtypeNode { dtype, order }) => self
-                .hooks
-                .call_method1("dtype", (typestr(dtype, order),))?,
+            Item::Dtype(DtypeNode { dtype, order }) => {
+                self.hooks.call_method1("dtype", (typestr(dtype, order),))?
+            }
             Item::Tensor { dtype, array, name } => {
                 let a = self.array(&array)?;
                 // The Tensor reads the array now: fill it first.
