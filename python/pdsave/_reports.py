@@ -112,6 +112,14 @@ class ProgramInfo:
 
 
 @dataclass(frozen=True)
+class ValueEntry:
+    """A non-array entry: its key path and its value as Python would ``repr`` it (cut)."""
+
+    path: str
+    value: str
+
+
+@dataclass(frozen=True)
 class InspectReport:
     """What ``pdsave inspect`` finds."""
 
@@ -122,6 +130,7 @@ class InspectReport:
     numpy: Optional[str]
     variables: List[Variable]
     program: Optional[ProgramInfo]
+    values: List[ValueEntry]
     warnings: List[Finding]
 
 
@@ -161,11 +170,12 @@ def _inspect(path: str, stats: bool) -> InspectReport:
     d["variables"] = variables
     if d.get("program") is not None:
         d["program"] = _make(ProgramInfo, d["program"])
+    d["values"] = [_make(ValueEntry, x) for x in d.get("values", [])]
     d["warnings"] = [_finding(x) for x in d["warnings"]]
     return _make(InspectReport, d)
 
 
 __all__ = [
     "CheckReport", "InspectReport", "Finding", "GlobalEntry", "FileCheck", "Variable",
-    "Stats", "ProgramInfo",
+    "Stats", "ProgramInfo", "ValueEntry",
 ]
