@@ -234,8 +234,9 @@ fn ext(p: &Path) -> String {
 /// `p` with `suffix` appended to its file name.
 pub(crate) use crate::source::with_suffix;
 
-/// Creates `output` through a sibling temporary file renamed into place when complete.
-pub(crate) fn write_atomically(
+/// Creates `output` through a sibling temporary file renamed into place when complete (the
+/// temporary is removed on an error): what every pdsave writer uses, the Python bindings too.
+pub fn write_atomically(
     output: &Path,
     f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
 ) -> Result<(), ConvertError> {

@@ -92,6 +92,11 @@ pub enum Obj {
 pub struct ObjGraph {
     pub objs: Vec<Obj>,
     pub root: ObjId,
+    /// The empty or one-character str (latin-1) and empty or one-byte bytes objects that
+    /// are *not* CPython's cached ones (P-ID): pickled by their own identity. Empty for
+    /// objects built from JSON (`json.loads` gives the cached ones); the Python bindings
+    /// fill it for strs a program made otherwise (a code constant `"b"` is not `chr(98)`).
+    pub uncached: std::collections::BTreeSet<ObjId>,
 }
 
 impl ObjGraph {

@@ -204,6 +204,11 @@ pub fn save<'s>(g: &'s ObjGraph, opts: &SaveOptions) -> Result<Saved<'s>, SaveEr
         generic: true,
     };
     e.out.flavour = Some(opts.flavour);
+    // Short strs the user made that are not CPython's cached ones (P-ID): the encoder
+    // follows node identity for short strs, and reduce forms' own short strs (protocol 2
+    // bytes) stay the cached ones. (A graph mixing cached and uncached equal short strs
+    // with such reduce strs is not modelled: the encoder's switch is per graph.)
+    e.out.short_strings_distinct = !g.uncached.is_empty();
     if is_state_dict(g)? {
         e.generic = false;
         let root = e.state_dict(opts)?;
@@ -333,7 +338,9 @@ impl<'s> Emitter<'s> {
             ));
         }
         let o = self.src.get(id);
+        let cached = !self.src.uncached.contains(&id);
         let single = match o {
+            _ if !cached => None,
             Obj::Str(s) if s.chars().count() <= 1 && s.chars().all(|c| (c as u32) < 256) => {
                 Some((true, s.as_bytes().to_vec()))
             }
