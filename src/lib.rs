@@ -11,6 +11,8 @@
 //!
 //! | job | function |
 //! |---|---|
+//! | a checkpoint's tensors and values | [`open`] → [`Checkpoint::tensors`], [`Checkpoint::entries`] |
+//! | compare two checkpoints | [`diff::diff`] |
 //! | decode / encode a pickle | [`pickle::decode()`], [`pickle::encode()`] |
 //! | what a PATH is | [`source::Source::open`], [`source::sniff`] |
 //! | what `paddle.load` returns | [`paddle::path::load`], [`paddle::file::load_file_bytes`] |
@@ -19,6 +21,18 @@
 //! | tensor streams, programs | [`tensor_stream::decode_dense_tensor`], [`program::summarize_program`] |
 //! | inspect, check, convert | [`inspect::inspect`], [`check::check`], [`convert::convert`] |
 //! | the conformance runner | [`conformance::validate::run`] |
+//!
+//! Tensors out of a checkpoint, in Rust, without the JSON view:
+//!
+//! ```
+//! let ckpt = pdsave::open("corpus/cases/y_p3_proto4_convnet_state_dict/model.pdparams").unwrap();
+//! for t in ckpt.tensors() {
+//!     // key path, Paddle parameter name, dtype as loaded, shape, little-endian bytes
+//!     println!("{} {:?} {} {:?} {} bytes", t.key, t.name, t.dtype, t.shape(), t.le_bytes().len());
+//! }
+//! let w: &[f32] = ckpt.tensor("fc.weight").unwrap().as_slice().unwrap();
+//! assert_eq!(w.len(), 32 * 3);
+//! ```
 //!
 //! ```
 //! // What paddle.load gives for a state dict Paddle 3.3.1 wrote, as the JSON view.
