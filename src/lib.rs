@@ -73,6 +73,7 @@ pub mod show;
 pub mod source;
 pub mod tensor_stream;
 pub mod view;
+pub mod vocab;
 
 pub use checkpoint::{open, Checkpoint};
 

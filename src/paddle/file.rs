@@ -72,7 +72,23 @@ pub fn tensor_value<'a>(t: &DenseTensor<'a>, opts: LoadOptions) -> Result<Loaded
 /// assert!(items.iter().all(|(_, v)| matches!(v, Item::NdArray(_))));
 /// ```
 pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
-    let g = match pickle::decode(data) {
+    load_file_bytes_in(data, pickle::Allowlist::Paddle, opts)
+}
+
+/// `paddle.load` of one file of a source: a distributed checkpoint's `.metadata` file
+/// decodes with its dataclasses allowlisted (K-META) — it loads as a `Metadata` object,
+/// which the view has no node for.
+pub fn load_file(f: &crate::source::File, opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
+    load_file_bytes_in(&f.data, f.allowlist(), opts)
+}
+
+/// [`load_file_bytes`] with an allowlist.
+pub fn load_file_bytes_in(
+    data: &[u8],
+    allow: pickle::Allowlist,
+    opts: LoadOptions,
+) -> Result<Loaded<'_>, LoadError> {
+    let g = match pickle::decode_in(data, &pickle::Limits::default(), allow) {
         Ok(g) => return Loaded::new(g, Form::Pickle, opts),
         Err(e) => match python_class(&e) {
             Some(PyExc::UnpicklingError) => e,

@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::file::{load_file_bytes, record_shape};
+use super::file::record_shape;
 use super::load::{LoadError, LoadOptions, Loaded};
 use super::plan;
 use crate::names::STRUCTURED_NAME;
@@ -79,7 +79,17 @@ pub fn load(source: &Source, opts: LoadOptions) -> Result<Loaded<'_>, LoadError>
         Loaded::new(g, plan::Form::AsIs, opts)
     }
     match &source.form {
-        Form::File(f) => load_file_bytes(f, opts),
+        Form::File(f) if opts.safetensors => super::safetensors::load(f, opts),
+        Form::File(f) => super::file::load_file(f, opts),
+        Form::Checkpoint { metadata, shards } => {
+            let c = super::checkpoint::Checkpoint::open(metadata, shards)?;
+            c.load(&source.path, opts)
+        }
+        Form::Index {
+            index,
+            parsed,
+            shards,
+        } => super::index::load(index, parsed, shards, opts),
         Form::Prefix {
             program,
             params,
