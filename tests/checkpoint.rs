@@ -358,7 +358,10 @@ fn the_streaming_writer_lays_out_files_as_the_safetensors_library() {
     // Each tensor in two parts that follow each other.
     write_stream(&out, &entries, Some(&md), |i| {
         let (x, y) = data[i].split_at(1);
-        Ok(vec![std::borrow::Cow::Borrowed(x), std::borrow::Cow::Borrowed(y)])
+        Ok(vec![
+            std::borrow::Cow::Borrowed(x),
+            std::borrow::Cow::Borrowed(y),
+        ])
     })
     .unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), lib);

@@ -86,7 +86,8 @@ pub fn write_stream<'s>(
                 .large_file(size >= u32::MAX as u64);
             z.start_file(format!("{}.npy", a.name), opts)
                 .map_err(|e| format!("{}: {e}", a.name))?;
-            z.write_all(&header).map_err(|e| format!("{}: {e}", a.name))?;
+            z.write_all(&header)
+                .map_err(|e| format!("{}: {e}", a.name))?;
             for part in fetch(i)? {
                 z.write_all(&part).map_err(|e| format!("{}: {e}", a.name))?;
             }

@@ -179,10 +179,22 @@ mod tests {
     #[test]
     fn row_pieces_and_flat_ranges_are_runs_of_the_tensor() {
         let shape = [4, 3];
-        assert_eq!(contiguous_start(&shape, &piece(&[2, 0], &[2, 3], (0, 6))), Some(6));
-        assert_eq!(contiguous_start(&shape, &piece(&[0, 0], &[4, 3], (5, 12))), Some(5));
-        assert_eq!(contiguous_start(&shape, &piece(&[3, 1], &[1, 2], (0, 2))), None);
-        assert_eq!(contiguous_start(&shape, &piece(&[0, 1], &[4, 2], (0, 8))), None);
+        assert_eq!(
+            contiguous_start(&shape, &piece(&[2, 0], &[2, 3], (0, 6))),
+            Some(6)
+        );
+        assert_eq!(
+            contiguous_start(&shape, &piece(&[0, 0], &[4, 3], (5, 12))),
+            Some(5)
+        );
+        assert_eq!(
+            contiguous_start(&shape, &piece(&[3, 1], &[1, 2], (0, 2))),
+            None
+        );
+        assert_eq!(
+            contiguous_start(&shape, &piece(&[0, 1], &[4, 2], (0, 8))),
+            None
+        );
         assert_eq!(contiguous_start(&[], &piece(&[], &[], (0, 1))), Some(0));
     }
 
