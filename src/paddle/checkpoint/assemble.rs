@@ -187,8 +187,13 @@ mod tests {
             contiguous_start(&shape, &piece(&[0, 0], &[4, 3], (5, 12))),
             Some(5)
         );
+        // Part of one row is a run too; two rows of two columns are not.
         assert_eq!(
             contiguous_start(&shape, &piece(&[3, 1], &[1, 2], (0, 2))),
+            Some(10)
+        );
+        assert_eq!(
+            contiguous_start(&shape, &piece(&[1, 1], &[2, 2], (0, 4))),
             None
         );
         assert_eq!(
