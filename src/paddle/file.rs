@@ -21,18 +21,29 @@ pub fn python_class(e: &PickleError) -> Option<PyExc> {
 /// A graph whose root is one ndarray of `dtype` holding `data` (C order, little-endian).
 pub fn array_graph<'a>(dtype: DType, shape: Vec<u64>, data: Cow<'a, [u8]>) -> Graph<'a> {
     let mut g = Graph::new(4);
+    g.root = add_array(&mut g, dtype, shape, data);
+    g
+}
+
+/// Adds an ndarray of `dtype` holding `data` (C order, little-endian: tensor streams and
+/// safetensors are little-endian whatever the host) and its dtype node to `g`.
+pub fn add_array<'a>(
+    g: &mut Graph<'a>,
+    dtype: DType,
+    shape: Vec<u64>,
+    data: Cow<'a, [u8]>,
+) -> crate::pickle::NodeId {
     let d = g.add(Node::Dtype(DtypeNode {
         dtype,
         order: dtype.native_order(),
     }));
-    g.root = g.add(Node::NdArray(NdArray {
+    g.add(Node::NdArray(NdArray {
         flavour: crate::numpy::Flavour::Numpy2,
         dtype: d,
         shape,
         fortran: false,
         data,
-    }));
-    g
+    }))
 }
 
 /// The shape of a tensor stream record (negative dimensions as 0).

@@ -20,7 +20,7 @@ use super::file::record_shape;
 use super::load::{LoadError, LoadOptions, Loaded};
 use super::plan;
 use crate::names::STRUCTURED_NAME;
-use crate::pickle::{self, DtypeNode, Graph, NdArray, Node};
+use crate::pickle::{self, Graph, Node};
 use crate::program::{self, NamedTensor};
 use crate::rules::PyExc;
 use crate::source::{Form, Source};
@@ -43,19 +43,9 @@ pub fn dict_graph<'a>(items: Vec<(String, &DenseTensor<'a>)>) -> Graph<'a> {
     let mut g = Graph::new(4);
     let mut pairs = Vec::with_capacity(items.len());
     for (name, t) in items {
+        // Tensor streams are little-endian whatever the host (spec/rules.md L-PATH).
         let dtype = t.desc.data_type.numpy_carrier();
-        let d = g.add(Node::Dtype(DtypeNode {
-            dtype,
-            // Tensor streams are little-endian whatever the host (spec/rules.md L-PATH).
-            order: dtype.native_order(),
-        }));
-        let a = g.add(Node::NdArray(NdArray {
-            flavour: crate::numpy::Flavour::Numpy2,
-            dtype: d,
-            shape: record_shape(t),
-            fortran: false,
-            data: Cow::Borrowed(t.data),
-        }));
+        let a = super::file::add_array(&mut g, dtype, record_shape(t), Cow::Borrowed(t.data));
         let k = g.add(Node::Str(Cow::Owned(name)));
         pairs.push((k, a));
     }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use super::load::{ArrayId, ArrayRef, Item, Loaded};
 use crate::dtype::DType;
 use crate::names::NAME_TABLE;
-use crate::pickle::{DtypeNode, Graph, NdArray, Node};
+use crate::pickle::{Graph, Node};
 
 /// One value of a state dict: a Tensor or an ndarray.
 #[derive(Clone, Debug)]
@@ -90,17 +90,7 @@ pub fn dict_graph(items: Vec<(String, Value<'_>)>) -> Graph<'_> {
         } else {
             v.dtype
         };
-        let d = g.add(Node::Dtype(DtypeNode {
-            dtype,
-            order: dtype.native_order(),
-        }));
-        let a = g.add(Node::NdArray(NdArray {
-            flavour: crate::numpy::Flavour::Numpy2,
-            dtype: d,
-            shape: v.shape,
-            fortran: false,
-            data: v.data,
-        }));
+        let a = super::file::add_array(&mut g, dtype, v.shape, v.data);
         let k = g.add(Node::Str(Cow::Owned(key)));
         if v.tensor {
             let n = g.add(Node::Str(Cow::Owned(v.name.unwrap_or_default())));
