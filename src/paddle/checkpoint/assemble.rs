@@ -96,10 +96,10 @@ pub fn contiguous_start(shape: &[u64], p: &Piece) -> Option<u64> {
     if (k + 1..nd).any(|d| p.block[d] != shape[d] || p.offset[d] != 0) {
         return None;
     }
-    let mut at = 0u64;
-    for d in 0..nd {
-        at = at * shape[d] + p.offset[d];
-    }
+    let at = shape
+        .iter()
+        .zip(&p.offset)
+        .fold(0u64, |at, (&s, &o)| at * s + o);
     Some(at + p.range.0)
 }
 

@@ -277,7 +277,7 @@ impl<'a> Checkpoint<'a> {
             }
             let meta = metas.iter().find(|m| {
                 m.global_offset == e.global_offset
-                    && e.local_shape.as_ref().map_or(true, |s| *s == m.local_shape)
+                    && (e.local_shape.is_none() || e.local_shape.as_ref() == Some(&m.local_shape))
                     && m.flattened == e.flattened
             });
             let block = match (&e.local_shape, meta) {
