@@ -57,8 +57,10 @@ pub(crate) fn load_error(hooks: &Bound<'_, PyAny>, e: &LoadError) -> PyErr {
         }
         LoadError::Unrepresentable(_) => ("unsupported", None, None, None, None),
         LoadError::TooLarge(_) => ("limit", None, None, None, Some("P-LIMIT")),
-        // A checkpoint or sharded state dict pdsave refuses (spec/checkpoint.md).
-        LoadError::Refused { .. } => ("unsupported", None, None, None, None),
+        // A checkpoint or sharded state dict pdsave refuses (a missing shard, pieces that
+        // overlap, a shard outside the index's directory: spec/checkpoint.md): ValueError
+        // naming the file and the keys.
+        LoadError::Refused { .. } => ("python", Some("ValueError"), None, None, None),
     };
     let message = match e {
         LoadError::Python { message, .. } => message.clone(),
