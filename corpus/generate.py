@@ -1099,6 +1099,15 @@ def write_json(path, obj):
         f.write("\n")
 
 
+def _large_case(d):
+    """A case corpus/generate_large.py writes (tag `large_model`): not this generator's."""
+    try:
+        with open(os.path.join(d, "case.json"), encoding="utf-8") as f:
+            return "large_model" in json.load(f).get("tags", [])
+    except (OSError, ValueError):
+        return False
+
+
 def generate(out, only, log):
     pv, nv = detect_versions()
     w = writer_tag(pv)
@@ -1109,7 +1118,7 @@ def generate(out, only, log):
         # full run: remove stale cases of this writer
         if os.path.isdir(out):
             for d in os.listdir(out):
-                if f"_{w}_" in d:
+                if f"_{w}_" in d and not _large_case(os.path.join(out, d)):
                     shutil.rmtree(os.path.join(out, d))
     os.makedirs(out, exist_ok=True)
     print(f"writer {w}: paddle {pv}, numpy {nv}, {len(cases)} cases", flush=True)

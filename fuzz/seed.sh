@@ -42,6 +42,10 @@ for dir in "$cases"/*/; do
                 *) kind=binary ;;
             esac
         fi
+        # large: checkpoint metadata, safetensors files, indexes (spec/checkpoint.md).
+        case $base in
+            *.metadata | *.safetensors | *.index.json) put "$f" "$name" large ;;
+        esac
         case $kind in
             pickle) put "$f" "$name" "${pickle_targets[@]}" ;;
             tensor_stream) put "$f" "$name" tensor_stream paddle_load ;;

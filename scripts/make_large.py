@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import paddle
 
-SIZES = {"16M": 16 << 20, "256M": 256 << 20, "1G": 1 << 30}
+SIZES = {"16M": 16 << 20, "256M": 256 << 20, "512M": 512 << 20, "1G": 1 << 30}
 
 
 def state_dict(total):

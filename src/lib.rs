@@ -17,6 +17,7 @@
 //! | what a PATH is | [`source::Source::open`], [`source::sniff`] |
 //! | what `paddle.load` returns | [`paddle::path::load`], [`paddle::file::load_file_bytes`] |
 //! | what `paddle.save` writes | [`paddle::save::save`] |
+//! | large models' checkpoints (spec/checkpoint.md) | [`paddle::checkpoint::Checkpoint::open`] (a `save_state_dict` directory), [`paddle::index::load`] (a sharded state dict), [`paddle::safetensors::load`] (`safetensors=True`) — or [`paddle::path::load`] on any of them |
 //! | the load view (JSON) | [`view::view`], [`view::write_view`] |
 //! | tensor streams, programs | [`tensor_stream::decode_dense_tensor`], [`program::summarize_program`] |
 //! | inspect, check, convert | [`inspect::inspect`], [`check::check`], [`convert::convert`] |
@@ -73,6 +74,7 @@ pub mod show;
 pub mod source;
 pub mod tensor_stream;
 pub mod view;
+pub mod vocab;
 
 pub use checkpoint::{open, Checkpoint};
 

@@ -123,6 +123,9 @@ pdsave view --return-numpy model.pdparams"
         /// As paddle.load(path, keep_name_table=True).
         #[arg(long)]
         keep_name_table: bool,
+        /// As paddle.load(path, safetensors=True): read the file as safetensors.
+        #[arg(long)]
+        safetensors: bool,
         /// Indent the JSON.
         #[arg(long)]
         pretty: bool,
@@ -218,7 +221,8 @@ stderr).\n\nExample:\n  pdsave reencode model.pdparams -o copy.pdparams && cmp \
 model.pdparams copy.pdparams"
     )]
     Reencode {
-        /// The pickle file.
+        /// The pickle file (or a safetensors file: its tensors and metadata laid out as
+        /// the safetensors library lays them out).
         file: PathBuf,
         /// Where to write the re-encoded pickle.
         #[arg(short, long)]

@@ -29,3 +29,43 @@ pub const PIR_MODEL_FILE: &str = "__model__.json";
 /// pdsave looks for them.
 pub const PROGRAM_SUFFIXES: [&str; 2] = [PROGRAM_SUFFIX, PIR_PROGRAM_SUFFIX];
 pub const MODEL_FILES: [&str; 2] = [MODEL_FILE, PIR_MODEL_FILE];
+
+/// A distributed checkpoint (`paddle.distributed.save_state_dict`): `{id}.metadata` and
+/// one `{rank}_{id}.distcp` per rank (or `{rank}_{id}.safetensors` when saved with
+/// `safetensors=True`); `flex-ckpt.auto_generated.metadata` is the metadata Paddle 3 makes
+/// for a directory of plain safetensors files.
+pub const METADATA_SUFFIX: &str = ".metadata";
+pub const DISTCP_SUFFIX: &str = ".distcp";
+pub const SAFETENSORS_SUFFIX: &str = ".safetensors";
+/// The modules of the metadata dataclasses: Paddle 2.6 and Paddle 3.x.
+pub const DCP_MODULE_2: &str = "paddle.distributed.checkpoint.metadata";
+pub const DCP_MODULE_3: &str = "paddle.distributed.flex_checkpoint.dcp.metadata";
+/// The dataclasses' fields, in declaration order of the newest release (3.3.1); older
+/// releases write a prefix (2.6.2: the first two of each, `Metadata` without
+/// `flat_mapping`).
+pub const DCP_METADATA_FIELDS: &[&str] =
+    &["state_dict_metadata", "storage_metadata", "flat_mapping"];
+pub const DCP_TENSOR_METADATA_FIELDS: &[&str] = &[
+    "global_offset",
+    "local_shape",
+    "dtype",
+    "global_shape",
+    "is_flattened",
+    "flattened_range",
+];
+pub const DCP_TENSOR_INDEX_FIELDS: &[&str] = &[
+    "tensor_key",
+    "global_offset",
+    "is_flattened",
+    "flattened_range",
+    "replica_id",
+    "local_shape",
+];
+
+/// A sharded state dict's index (PaddleNLP / PaddleFormers `save_pretrained`):
+/// `model_state.pdparams.index.json`, `model.safetensors.index.json`, … holding
+/// `{"metadata": {"total_size": N}, "weight_map": {key: shard file}}`.
+pub const INDEX_SUFFIX: &str = ".index.json";
+pub const INDEX_WEIGHT_MAP: &str = "weight_map";
+pub const INDEX_METADATA: &str = "metadata";
+pub const INDEX_TOTAL_SIZE: &str = "total_size";

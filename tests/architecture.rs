@@ -50,6 +50,11 @@ fn paddle_names_are_defined_once() {
         "\"__model__\"",
         "\".pdiparams\"",
         "\".pdmodel\"",
+        "\".metadata\"",
+        "\".distcp\"",
+        "\".index.json\"",
+        "\"weight_map\"",
+        "\"paddle.distributed.flex_checkpoint.dcp.metadata\"",
     ] {
         let files: Vec<String> = src()
             .into_iter()

@@ -25,8 +25,10 @@ def main():
         req = json.loads(line)
         opts = req.get("options", {})
         try:
+            form = {"checkpoint": "checkpoint", "index": "index"}.get(req.get("format"))
             v = load_view(req["path"], return_numpy=opts.get("return_numpy", False),
-                          keep_name_table=opts.get("keep_name_table", False))
+                          keep_name_table=opts.get("keep_name_table", False),
+                          safetensors=opts.get("safetensors", False), form=form)
         except Exception as e:  # noqa: BLE001 - a value the view cannot show
             v = {"skipped": f"no view for the loaded value: {type(e).__name__}: {e}"}
         sys.stdout.write(json.dumps(v, allow_nan=False) + "\n")

@@ -191,8 +191,14 @@ def to_view(obj):
     raise TypeError(f"type not covered by the load view: {type(obj)!r}")
 
 
-def load_view(path, return_numpy=False, keep_name_table=False):
-    """View of ``paddle.load(path, ...)``; only the options that are set are passed."""
+def load_view(path, return_numpy=False, keep_name_table=False, safetensors=False,
+              form=None):
+    """View of ``paddle.load(path, ...)``; only the options that are set are passed.
+
+    ``form``: ``"checkpoint"`` for a ``save_state_dict`` directory (the dict
+    ``load_state_dict`` fills, large.checkpoint_state_dict; ``return_numpy``: its
+    ``np.array``s), ``"index"`` for a sharded state dict's index (large.index_state_dict).
+    """
     import numpy  # noqa: F401  (so to_view can recognise numpy values)
     import paddle
 
@@ -201,8 +207,21 @@ def load_view(path, return_numpy=False, keep_name_table=False):
         kwargs["return_numpy"] = True
     if keep_name_table:
         kwargs["keep_name_table"] = True
+    if safetensors:
+        kwargs["safetensors"] = True
     try:
-        obj = paddle.load(path, **kwargs)
+        if form == "checkpoint":
+            import large
+
+            obj = large.checkpoint_state_dict(path)
+            if return_numpy:
+                obj = {k: numpy.asarray(v.numpy()) for k, v in obj.items()}
+        elif form == "index":
+            import large
+
+            obj = large.index_state_dict(path, **kwargs)
+        else:
+            obj = paddle.load(path, **kwargs)
     except Exception as e:  # noqa: BLE001 - the class name is the observable
         return {"view": VIEW_VERSION, "error": type(e).__name__}
     return {"view": VIEW_VERSION, "result": to_view(obj)}
@@ -221,9 +240,12 @@ def main(argv=None):
     ap.add_argument("path")
     ap.add_argument("--return-numpy", action="store_true")
     ap.add_argument("--keep-name-table", action="store_true")
+    ap.add_argument("--safetensors", action="store_true")
+    ap.add_argument("--form", choices=["checkpoint", "index"])
     args = ap.parse_args(argv)
     view = load_view(args.path, return_numpy=args.return_numpy,
-                     keep_name_table=args.keep_name_table)
+                     keep_name_table=args.keep_name_table, safetensors=args.safetensors,
+                     form=args.form)
     out = getattr(sys.stdout, "buffer", None)
     if out is not None:  # always UTF-8, whatever the locale
         out.write((dumps(view) + "\n").encode("utf-8"))

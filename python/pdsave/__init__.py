@@ -116,8 +116,8 @@ def load(path, return_numpy=False, keep_name_table=False, safetensors=False, *, 
     ``pdsave.UnsafePickleError`` (a ``pickle.UnpicklingError``) naming the global and the
     offset; ``paddle.load`` would have executed it.
 
-    ``safetensors=True`` (``paddle.load``'s safetensors mode) raises NotImplementedError
-    until the pdsave library reads it.
+    ``safetensors=True`` is ``paddle.load``'s safetensors mode: the file is read as
+    safetensors, keys in data-offset order (spec/rules.md L-SAFETENSORS).
 
     >>> sd = pdsave.load("model.pdparams", return_numpy=True)   # doctest: +SKIP
     >>> {k: v.shape for k, v in sd.items()}                        # doctest: +SKIP

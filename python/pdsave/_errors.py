@@ -34,6 +34,13 @@ class UnsupportedValueError(NotImplementedError):
 def _python_class(name):
     if name == "UnpicklingError":
         return pickle.UnpicklingError
+    if name == "SafetensorError":  # paddle.load(..., safetensors=True) on a non-safetensors file
+        try:
+            from safetensors import SafetensorError
+
+            return SafetensorError
+        except ImportError:
+            return RuntimeError
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, BaseException):
         return cls

@@ -19,24 +19,17 @@ use pdsave::pickle::{Category, PickleError};
 use pdsave::source::Source;
 use pyo3::prelude::*;
 
-/// The library's load options for `pdsave.load`'s arguments. `safetensors=True` is
-/// paddle.load's safetensors mode, which the library does not implement yet (issue #15):
-/// when it lands, this is the one line that passes it on.
+/// The library's load options for `pdsave.load`'s arguments (`safetensors=True`:
+/// paddle.load's safetensors mode, rule L-SAFETENSORS).
 fn load_options(
     return_numpy: bool,
     keep_name_table: bool,
     safetensors: bool,
 ) -> PyResult<LoadOptions> {
-    if safetensors {
-        return Err(pyo3::exceptions::PyNotImplementedError::new_err(
-            "pdsave.load(..., safetensors=True): paddle.load's safetensors mode is not in \
-             the pdsave library yet; read the file with safetensors.numpy.load_file, or \
-             convert it with `pdsave convert FILE.safetensors OUT.pdparams`",
-        ));
-    }
     Ok(LoadOptions {
         return_numpy,
         keep_name_table,
+        safetensors,
     })
 }
 
@@ -64,6 +57,10 @@ pub(crate) fn load_error(hooks: &Bound<'_, PyAny>, e: &LoadError) -> PyErr {
         }
         LoadError::Unrepresentable(_) => ("unsupported", None, None, None, None),
         LoadError::TooLarge(_) => ("limit", None, None, None, Some("P-LIMIT")),
+        // A checkpoint or sharded state dict pdsave refuses (a missing shard, pieces that
+        // overlap, a shard outside the index's directory: spec/checkpoint.md): ValueError
+        // naming the file and the keys.
+        LoadError::Refused { .. } => ("python", Some("ValueError"), None, None, None),
     };
     let message = match e {
         LoadError::Python { message, .. } => message.clone(),

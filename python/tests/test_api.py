@@ -77,8 +77,10 @@ def test_path_forms_and_pathlike():
         pdsave.load(os.path.join(CASES, "no_such_file"))
 
 
-def test_safetensors_mode_is_not_in_the_library_yet():
-    with pytest.raises(NotImplementedError, match="safetensors"):
+def test_safetensors_mode_reads_safetensors_in_data_offset_order():
+    st = os.path.join(CASES, "y_p3_safetensors_no_bf16/model.safetensors")
+    assert list(pdsave.load(st, safetensors=True, return_numpy=True)) == ["steps", "b", "w", "half"]
+    with pytest.raises(Exception, match="header"):
         pdsave.load(SD, safetensors=True)
 
 

@@ -9,6 +9,7 @@
 //! scanned too, as a hub scans an upload), and then loaded as a whole as
 //! `paddle.load(path)` would. The human form is [`render`].
 
+mod large;
 mod render;
 
 use std::path::Path;
@@ -19,7 +20,7 @@ pub use render::{render, render_with};
 
 use crate::paddle::classify::{classify_graph, combined_params_finding, Finding};
 use crate::paddle::file::python_class;
-use crate::pickle::globals::{classify, scan_globals, GlobalScan, Verdict};
+use crate::pickle::globals::{classify, scan_globals_in, GlobalScan, Verdict};
 use crate::pickle::{self, PickleError, Sym};
 use crate::rules::Rule;
 use crate::source::{self, Form, Format, Kind, Source};
@@ -263,7 +264,7 @@ fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
         notes: vec![],
     };
     match f.kind {
-        Kind::Pickle { protocol } => analyse_pickle(f, file, protocol, &mut a),
+        Kind::Pickle { protocol } => analyse_pickle(f, file, protocol, f.allowlist(), &mut a),
         Kind::SelectedRows | Kind::TensorStream => {}
         Kind::CombinedParams { records } => {
             // A combined .pdiparams holds unnamed records of which paddle.load(file) gives
@@ -292,10 +293,17 @@ fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
 
 /// A pickle: every global it references, its decoding, and (alone) the decodings
 /// `paddle.load` will meet.
-fn analyse_pickle(data: &[u8], file: Option<&str>, protocol: Option<u8>, a: &mut Analysis) {
-    let scan = scan_globals(data);
+fn analyse_pickle(
+    data: &[u8],
+    file: Option<&str>,
+    protocol: Option<u8>,
+    allow: pickle::Allowlist,
+    a: &mut Analysis,
+) {
+    // A checkpoint's `.metadata` file is read with its dataclasses allowlisted (K-META).
+    let scan = scan_globals_in(data, allow);
     a.protocol = protocol.or(scan.protocol);
-    let e = match pickle::decode(data) {
+    let e = match pickle::decode_in(data, &pickle::Limits::default(), allow) {
         Ok(g) => {
             a.protocol = Some(g.protocol);
             let (globals, mut findings) = safety(&scan, None, file);
@@ -344,14 +352,14 @@ fn report(path: &Path, files: Vec<FileCheck>, a: Analysis) -> Report {
     }
 }
 
-/// An analysis of nothing but an error.
+/// An analysis of nothing but an error (none when `error` is empty).
 fn failed(error: String) -> Analysis {
     Analysis {
         format: Format::Unreadable,
         protocol: None,
         globals: vec![],
         findings: vec![],
-        error: Some(error),
+        error: (!error.is_empty()).then_some(error),
         notes: vec![],
     }
 }
@@ -427,8 +435,17 @@ pub fn check_source(src: &Source) -> Report {
         // Listed by name (paddle.load reads them in `os.walk` order, which the filesystem sets).
         files.sort_by(|a, b| a.0.cmp(&b.0));
     }
+    let index_file = match &src.form {
+        Form::Index { index, .. } => Some(index.path.clone()),
+        _ => None,
+    };
     for (name, f) in files {
         let a = match f {
+            // A sharded state dict's index is JSON, already read as the source's form.
+            Ok(f) if Some(&f.path) == index_file.as_ref() => Analysis {
+                format: Format::Index,
+                ..failed(String::new())
+            },
             Ok(f) => {
                 used.insert(f.path.clone());
                 analyse(f, Some(&name))
@@ -462,9 +479,12 @@ pub fn check_source(src: &Source) -> Report {
             }
         }
     }
-    // The whole, as paddle.load(path) reads it (names from the program, .info, files).
+    // The whole, as paddle.load(path) reads it (names from the program, .info, files); a
+    // checkpoint or an index: its pieces and shards (K-STRICT, X-SHARDS).
     let mut notes = vec![];
-    if let Err(e) = crate::paddle::path::load(src, Default::default()) {
+    if let Some(f) = large::findings(src) {
+        findings.extend(f);
+    } else if let Err(e) = crate::paddle::path::load(src, Default::default()) {
         notes.push(format!("paddle.load(path) fails: {e}"));
     }
     let a = Analysis {

@@ -268,8 +268,14 @@ pub fn disasm(file: &Path, out: &Out) -> Result<ExitCode, String> {
 
 pub fn reencode(file: &Path, output: &Path, protocol: Option<u8>) -> Result<ExitCode, String> {
     let data =
-        pdsave::mapped::Mapped::open_whole(file).map_err(|e| format!("{}: {e}", shown(file)))?;
-    let g = pickle::decode(&data).map_err(|e| format!("{}: {e}", shown(file)))?;
+        pdsave::source::File::open(file, true).map_err(|e| format!("{}: {e}", shown(file)))?;
+    if data.kind == pdsave::source::Kind::Safetensors {
+        pdsave::convert::safetensors::reencode(file, &data, output).map_err(|e| e.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // A checkpoint's .metadata file decodes with its dataclasses allowlisted (K-META).
+    let g = pickle::decode_in(&data, &pickle::Limits::default(), data.allowlist())
+        .map_err(|e| format!("{}: {e}", shown(file)))?;
     let mut opts = EncodeOptions::like(&g);
     if let Some(p) = protocol {
         opts.protocol = p;

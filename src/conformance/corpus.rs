@@ -34,6 +34,30 @@ pub enum CaseFormat {
     Directory,
     /// `paddle.save` raised: there is no file.
     SaveError,
+    /// A distributed checkpoint directory (`save_state_dict`): the view is the state dict
+    /// `load_state_dict` fills (spec/checkpoint.md).
+    Checkpoint,
+    /// A sharded state dict's index (`save_pretrained`).
+    Index,
+    /// A file `paddle.save(..., safetensors=True)` wrote.
+    Safetensors,
+}
+
+impl CaseFormat {
+    /// The format as case.json spells it (sent to adapters).
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseFormat::Pickle => "pickle",
+            CaseFormat::TensorStream => "tensor_stream",
+            CaseFormat::Program => "program",
+            CaseFormat::ProgramParams => "program+params",
+            CaseFormat::Directory => "directory",
+            CaseFormat::SaveError => "save_error",
+            CaseFormat::Checkpoint => "checkpoint",
+            CaseFormat::Index => "index",
+            CaseFormat::Safetensors => "safetensors",
+        }
+    }
 }
 
 /// Who wrote a case's files.

@@ -1,6 +1,7 @@
 //! `pdsave validate`: runs an implementation under test over the corpus and classifies each
 //! answer. The implementation is one persistent subprocess speaking JSON lines (spec/validate.md):
-//! request `{"case", "path", "kind", "options": {"return_numpy", "keep_name_table"}}`,
+//! request `{"case", "path", "kind", "format", "options": {"return_numpy", "keep_name_table",
+//! "safetensors"}}`,
 //! answer a load view, `{"rejected": reason}` or `{"skipped": reason}`. It is restarted after a
 //! crash; no answer within the timeout is a timeout. A plain mode runs `CMD PATH` per case and
 //! reads only the exit status (0 accept, else reject).
@@ -181,7 +182,8 @@ impl Implementation for Subprocess {
             "case": case.id,
             "path": case.entry.display().to_string(),
             "kind": match case.kind { Kind::Y => "y", Kind::N => "n", Kind::I => "i" },
-            "options": {"return_numpy": opts.return_numpy, "keep_name_table": opts.keep_name_table},
+            "format": case.format.label(),
+            "options": {"return_numpy": opts.return_numpy, "keep_name_table": opts.keep_name_table, "safetensors": opts.safetensors},
         });
         let Some((_, stdin, rx)) = self.proc.as_mut() else {
             return Answer::Crash("not running".into());

@@ -5,6 +5,7 @@
 //! pickle graph that lets [`safetensors`] give the same pickle bytes back. Writers take the
 //! arrays as views: no second full copy of the payloads is built.
 
+pub mod large;
 pub mod model;
 pub mod npz;
 pub mod safetensors;
@@ -96,6 +97,10 @@ pub enum Format {
     Directory,
     /// A DenseTensor stream (`paddle.save(t, path, use_binary_format=True)`).
     Tensor,
+    /// A distributed checkpoint directory (`save_state_dict`).
+    Checkpoint,
+    /// A sharded state dict's index (`save_pretrained`).
+    Index,
 }
 
 impl Format {
@@ -107,6 +112,8 @@ impl Format {
             Format::Prefix => "prefix",
             Format::Directory => "directory",
             Format::Tensor => "tensor stream",
+            Format::Checkpoint => "distributed checkpoint",
+            Format::Index => "sharded state dict",
         }
     }
     /// `--to` values.
@@ -292,6 +299,8 @@ pub fn input_format(input: &Path) -> Result<(Format, Source), ConvertError> {
         Form::File(f) => f.kind,
         Form::Prefix { .. } => return Ok((Format::Prefix, src)),
         Form::Model { .. } | Form::Files(_) => return Ok((Format::Directory, src)),
+        Form::Checkpoint { .. } => return Ok((Format::Checkpoint, src)),
+        Form::Index { .. } => return Ok((Format::Index, src)),
     };
     let format = match kind {
         Kind::Pickle { .. } => Format::Pickle,
@@ -463,6 +472,13 @@ pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Rep
             }
             Ok(report)
         }
+        (Format::Checkpoint | Format::Index, Format::Safetensors | Format::Npz | Format::Pickle) => {
+            large::convert(&src, output, to, opts, &mut report)?;
+            if to == Format::Pickle {
+                report.exact = Some(false);
+            }
+            Ok(report)
+        }
         (Format::Pickle, Format::Pickle) => Err(unsupported(
             "pickle to pickle is not a conversion (see `pdsave reencode`)",
         )),
@@ -472,7 +488,8 @@ pub fn convert(input: &Path, output: &Path, opts: &ConvertOptions) -> Result<Rep
         (Format::Prefix | Format::Directory, Format::Pickle) => Err(unsupported(
             "a model's weights convert to .safetensors or .npz (and that .safetensors to .pdparams)",
         )),
-        (_, Format::Prefix | Format::Directory | Format::Tensor) | (Format::Npz | Format::Tensor, _) => {
+        (_, Format::Prefix | Format::Directory | Format::Tensor | Format::Checkpoint | Format::Index)
+        | (Format::Npz | Format::Tensor, _) => {
             Err(unsupported("pdsave does not read or write this format pair"))
         }
     }

@@ -87,6 +87,10 @@ fn named<'s>(
             .map_err(err)?;
             Ok((named, None))
         }
+        Form::Checkpoint { .. } | Form::Index { .. } => Err(model_err(
+            &src.path,
+            "a checkpoint is not a model (convert reads it as a state dict)",
+        )),
         Form::Files(files) => {
             // Variable files only: every file, named by its path under the directory, sorted.
             let mut sorted: Vec<_> = files.iter().collect();

@@ -58,47 +58,66 @@ pub fn npy_header(descr: &str, fortran: bool, shape: &[u64]) -> Vec<u8> {
     h
 }
 
-/// Writes arrays as an `.npz` (member `NAME.npy` per array, in order).
-pub fn write(
+/// One member of an `.npz` to write; its bytes come from the writer's `fetch`.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub name: String,
+    /// numpy's descriptor (`<f4`, `<u2` for bfloat16 bit patterns, …).
+    pub descr: String,
+    pub fortran: bool,
+    pub shape: Vec<u64>,
+    pub len: u64,
+}
+
+/// Writes an `.npz` (member `NAME.npy` per entry, in order, stored) through the atomic
+/// writer, streaming: each member's bytes as `fetch(i)` gives them.
+pub fn write_stream<'s>(
     output: &Path,
-    arrays: &[NamedArray<'_>],
-    report: &mut Report,
+    entries: &[Entry],
+    mut fetch: impl FnMut(usize) -> Result<Vec<std::borrow::Cow<'s, [u8]>>, String>,
 ) -> Result<(), ConvertError> {
-    let mut as_u2 = Vec::new();
-    let mut as_u1 = Vec::new();
-    for a in arrays {
-        match a.elem {
-            DType::BFloat16 => as_u2.push(a.name.clone()),
-            DType::Float8E4M3FN | DType::Float8E5M2 => as_u1.push(a.name.clone()),
-            _ => {}
-        }
-        report.tensors.push(TensorLine {
-            name: a.name.clone(),
-            dtype: if a.elem.numpy_carrier() == a.elem {
-                a.elem.name().to_string()
-            } else {
-                format!("{} (as {})", a.elem, a.elem.numpy_carrier())
-            },
-            shape: a.shape.clone(),
-        });
-    }
     super::write_atomically(output, |w| {
         let mut z = zip::ZipWriter::new(w);
-        for a in arrays {
-            let header = npy_header(&descr(a), a.fortran, &a.shape);
-            let size = header.len() as u64 + a.data.len() as u64;
+        for (i, a) in entries.iter().enumerate() {
+            let header = npy_header(&a.descr, a.fortran, &a.shape);
+            let size = header.len() as u64 + a.len;
             let opts = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Stored)
                 .large_file(size >= u32::MAX as u64);
             z.start_file(format!("{}.npy", a.name), opts)
                 .map_err(|e| format!("{}: {e}", a.name))?;
             z.write_all(&header)
-                .and_then(|_| z.write_all(&a.data))
                 .map_err(|e| format!("{}: {e}", a.name))?;
+            for part in fetch(i)? {
+                z.write_all(&part).map_err(|e| format!("{}: {e}", a.name))?;
+            }
         }
         z.finish().map_err(|e| e.to_string())?;
         Ok(())
-    })?;
+    })
+}
+
+/// A tensor's dtype in the report: its own, and the numpy dtype carrying it when numpy
+/// has none (`bfloat16 (as uint16)`).
+pub fn line_dtype(elem: DType) -> String {
+    if elem.numpy_carrier() == elem {
+        elem.name().to_string()
+    } else {
+        format!("{} (as {})", elem, elem.numpy_carrier())
+    }
+}
+
+/// The notes an `.npz` of these dtypes needs (numpy has no bfloat16 or float8).
+pub fn dtype_notes<'n>(items: impl Iterator<Item = (&'n str, DType)>, report: &mut Report) {
+    let mut as_u2 = Vec::new();
+    let mut as_u1 = Vec::new();
+    for (name, elem) in items {
+        match elem {
+            DType::BFloat16 => as_u2.push(name.to_string()),
+            DType::Float8E4M3FN | DType::Float8E5M2 => as_u1.push(name.to_string()),
+            _ => {}
+        }
+    }
     if !as_u2.is_empty() {
         report.notes.push(format!(
             "numpy has no bfloat16: stored as uint16 bit patterns (<u2): {}",
@@ -111,5 +130,32 @@ pub fn write(
             as_u1.join(", ")
         ));
     }
+}
+
+/// Writes arrays as an `.npz` (member `NAME.npy` per array, in order).
+pub fn write(
+    output: &Path,
+    arrays: &[NamedArray<'_>],
+    report: &mut Report,
+) -> Result<(), ConvertError> {
+    let mut entries = Vec::with_capacity(arrays.len());
+    for a in arrays {
+        report.tensors.push(TensorLine {
+            name: a.name.clone(),
+            dtype: line_dtype(a.elem),
+            shape: a.shape.clone(),
+        });
+        entries.push(Entry {
+            name: a.name.clone(),
+            descr: descr(a),
+            fortran: a.fortran,
+            shape: a.shape.clone(),
+            len: a.data.len() as u64,
+        });
+    }
+    write_stream(output, &entries, |i| {
+        Ok(vec![std::borrow::Cow::Borrowed(&arrays[i].data[..])])
+    })?;
+    dtype_notes(arrays.iter().map(|a| (a.name.as_str(), a.elem)), report);
     Ok(())
 }

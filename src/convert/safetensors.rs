@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, Metadata, TensorInfo, View};
+use safetensors::tensor::{Dtype, Metadata, TensorInfo};
 
 use super::skeleton::{self, Stored};
 use super::{
@@ -27,40 +27,135 @@ fn st_dtype(output: &Path, a: &NamedArray<'_>) -> Result<(Dtype, bool), ConvertE
     })
 }
 
-/// An array as a safetensors view: its bytes are made little-endian C order when written.
-struct StView<'x, 'a> {
-    array: &'x NamedArray<'a>,
-    dtype: Dtype,
-    shape: Vec<usize>,
-}
-
-impl View for StView<'_, '_> {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        self.array.c_order_le()
-    }
-    fn data_len(&self) -> usize {
-        self.array.data.len()
-    }
+/// One tensor of a safetensors file to write: its header entry; its bytes (C order,
+/// little-endian) come from the writer's `fetch`, one tensor at a time.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    /// Byte length of the data.
+    pub len: usize,
 }
 
 fn shape_string(s: &[usize]) -> Vec<u64> {
     s.iter().map(|&d| d as u64).collect()
 }
 
-/// Writes arrays as a safetensors file (through a sibling temporary file, then renamed).
+/// The header a safetensors file of `entries` has, laid out as the `safetensors` library
+/// lays it out (`prepare`): tensors by descending dtype, then name; data offsets in that
+/// order; `__metadata__` first (its keys in the order given), the JSON padded with spaces
+/// to a multiple of 8 bytes. Returns the header bytes (length prefix included) and the
+/// entries' indexes in data order.
+pub fn header(entries: &[Entry], metadata: Option<&[(String, String)]>) -> (Vec<u8>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&entries[a], &entries[b]);
+        y.dtype.cmp(&x.dtype).then(x.name.cmp(&y.name))
+    });
+    let js = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut h = String::from("{");
+    if let Some(metadata) = metadata {
+        h.push_str("\"__metadata__\":{");
+        for (i, (k, v)) in metadata.iter().enumerate() {
+            if i > 0 {
+                h.push(',');
+            }
+            h.push_str(&js(k));
+            h.push(':');
+            h.push_str(&js(v));
+        }
+        h.push('}');
+    }
+    let mut offset = 0usize;
+    for (n, &i) in order.iter().enumerate() {
+        let e = &entries[i];
+        if n > 0 || metadata.is_some() {
+            h.push(',');
+        }
+        let info = TensorInfo {
+            dtype: e.dtype,
+            shape: e.shape.clone(),
+            data_offsets: (offset, offset + e.len),
+        };
+        offset += e.len;
+        h.push_str(&js(&e.name));
+        h.push(':');
+        h.push_str(&serde_json::to_string(&info).unwrap_or_default());
+    }
+    h.push('}');
+    let mut body = h.into_bytes();
+    body.resize(body.len().next_multiple_of(8), b' ');
+    let mut out = (body.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&body);
+    (out, order)
+}
+
+/// Writes a safetensors file through the atomic writer, streaming: the header from the
+/// entries, then each tensor's bytes as `fetch(i)` gives them, in parts that follow each
+/// other (one tensor in memory at a time at most; borrowed bytes are written straight
+/// from where they are).
+pub fn write_stream<'s>(
+    output: &Path,
+    entries: &[Entry],
+    metadata: Option<&[(String, String)]>,
+    mut fetch: impl FnMut(usize) -> Result<Vec<Cow<'s, [u8]>>, String>,
+) -> Result<(), ConvertError> {
+    let (head, order) = header(entries, metadata);
+    super::write_atomically(output, |w| {
+        use std::io::Write;
+        w.write_all(&head).map_err(|e| e.to_string())?;
+        for i in order {
+            let parts = fetch(i)?;
+            let n: usize = parts.iter().map(|p| p.len()).sum();
+            if n != entries[i].len {
+                return Err(format!(
+                    "tensor {:?}: {n} bytes, its header says {}",
+                    entries[i].name, entries[i].len
+                ));
+            }
+            for p in &parts {
+                write_payload(w, p).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Bytes at or above this size borrowed from an input's map are copied file to file in
+/// the kernel ([`crate::mapped::write_borrowed`]); smaller ones go through the buffer.
+pub const DIRECT_COPY: usize = 1 << 16;
+
+/// Writes one payload: a large one borrowed from a mapped input without touching its
+/// pages, the rest through the buffer.
+pub fn write_payload(
+    w: &mut std::io::BufWriter<std::fs::File>,
+    data: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    if data.len() < DIRECT_COPY {
+        return w.write_all(data);
+    }
+    w.flush()?;
+    crate::mapped::write_borrowed(w.get_mut(), data)
+}
+
+/// Metadata in a deterministic order: sorted by key.
+pub fn sorted(metadata: HashMap<String, String>) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = metadata.into_iter().collect();
+    v.sort();
+    v
+}
+
+/// Writes arrays as a safetensors file (through a sibling temporary file, then renamed),
+/// metadata keys sorted.
 pub fn write(
     output: &Path,
     arrays: &[NamedArray<'_>],
     metadata: HashMap<String, String>,
     report: &mut Report,
 ) -> Result<(), ConvertError> {
-    let mut views = Vec::with_capacity(arrays.len());
+    let mut entries = Vec::with_capacity(arrays.len());
     for a in arrays {
         let (dtype, pair) = st_dtype(output, a)?;
         let mut shape: Vec<usize> = a
@@ -85,14 +180,12 @@ pub fn write(
             },
             shape: shape_string(&shape),
         });
-        views.push((
-            a.name.clone(),
-            StView {
-                array: a,
-                dtype,
-                shape,
-            },
-        ));
+        entries.push(Entry {
+            name: a.name.clone(),
+            dtype,
+            shape,
+            len: a.data.len(),
+        });
     }
     if arrays.iter().any(|a| a.elem == DType::Complex128) {
         report.notes.push(
@@ -100,9 +193,8 @@ pub fn write(
                 .into(),
         );
     }
-    safetensors::serialize_to_file(views, Some(metadata), output).map_err(|e| ConvertError::Write {
-        path: output.to_path_buf(),
-        reason: e.to_string(),
+    write_stream(output, &entries, Some(&sorted(metadata)), |i| {
+        Ok(vec![arrays[i].c_order_le()])
     })
 }
 
@@ -194,7 +286,24 @@ pub fn to_pickle(
     let meta = st.metadata.metadata().clone().unwrap_or_default();
     match meta.get(SKELETON_KEY) {
         Some(s) => from_skeleton(src, &st, s, output, report),
-        None => state_dict(src, &st, &meta, output, opts, report),
+        None => {
+            let mut items = Vec::new();
+            for (name, info) in st.ordered() {
+                let elem =
+                    DType::from_safetensors(info.dtype).ok_or_else(|| ConvertError::Tensor {
+                        path: src.to_path_buf(),
+                        name: name.clone(),
+                        reason: format!("dtype {:?} has no Paddle counterpart", info.dtype),
+                    })?;
+                items.push(Item {
+                    name,
+                    elem,
+                    shape: shape_string(&info.shape),
+                    data: Cow::Borrowed(st.bytes(info)),
+                });
+            }
+            state_dict(src, items, &meta, output, opts, report)
+        }
     }
 }
 
@@ -319,10 +428,20 @@ fn from_skeleton(
     Ok(())
 }
 
-/// What `paddle.save(state_dict)` writes for a dict of the file's tensors.
-fn state_dict(
+/// One tensor of a state dict to pickle: its dtype (Paddle's, or the numpy one it is
+/// carried as), shape and C-order little-endian bytes.
+pub struct Item<'a> {
+    pub name: String,
+    pub elem: DType,
+    pub shape: Vec<u64>,
+    pub data: Cow<'a, [u8]>,
+}
+
+/// What `paddle.save(state_dict)` writes for a dict of tensors (names from the
+/// `StructuredToParameterName@@` metadata, else the keys).
+pub fn state_dict(
     src: &Path,
-    st: &Read<'_>,
+    tensors: Vec<Item<'_>>,
     meta: &HashMap<String, String>,
     output: &Path,
     opts: &ConvertOptions,
@@ -344,7 +463,6 @@ fn state_dict(
             others.join(", ")
         ));
     }
-    let tensors = st.ordered();
     // With protocol 4 nothing is split (S-SPLIT): the pickle is built with empty payloads
     // and then pointed at the file's bytes; otherwise the payloads are copied.
     let save_opts = SaveOptions {
@@ -353,14 +471,15 @@ fn state_dict(
         ..SaveOptions::default()
     };
     let copy = opts.protocol < 4
-        && tensors.iter().any(|(_, i)| {
-            (i.data_offsets.1 - i.data_offsets.0) as u64 + 16 > save_opts.big_param_bytes
-        });
+        && tensors
+            .iter()
+            .any(|t| t.data.len() as u64 + 16 > save_opts.big_param_bytes);
     let mut obj = ObjGraph::default();
     let root = obj.add(Obj::None);
     let mut items = Vec::new();
     let mut plain = Vec::new();
-    for (name, info) in &tensors {
+    for t in &tensors {
+        let (name, elem) = (&t.name, t.elem);
         let terr = |reason: String| ConvertError::Tensor {
             path: src.to_path_buf(),
             name: name.clone(),
@@ -369,20 +488,13 @@ fn state_dict(
         if name == TABLE_KEY || name == crate::names::UNPACK_INFO {
             return Err(terr("this name is reserved in a Paddle state dict".into()));
         }
-        let elem = DType::from_safetensors(info.dtype)
-            .ok_or_else(|| terr(format!("dtype {:?} has no Paddle counterpart", info.dtype)))?;
-        let shape = shape_string(&info.shape);
-        let bytes = if copy {
-            st.bytes(info).to_vec()
-        } else {
-            vec![]
-        };
+        let shape = t.shape.clone();
+        let bytes = if copy { t.data.to_vec() } else { vec![] };
         let pd = match elem {
             DType::BFloat16 => Some(DType::BFloat16),
             DType::Float8E4M3FN | DType::Float8E5M2 => {
                 return Err(terr(format!(
-                    "dtype {:?}: pdsave's paddle.save has no float8 tensors",
-                    info.dtype
+                    "dtype {elem}: pdsave's paddle.save has no float8 tensors"
                 )))
             }
             d => DType::to_tensor(d).filter(|_| d != DType::UInt16),
@@ -445,15 +557,15 @@ fn state_dict(
     };
     let mut g: pickle::Graph<'_> = g;
     if !copy {
-        let by_name: HashMap<&str, &TensorInfo> =
-            tensors.iter().map(|(n, i)| (n.as_str(), *i)).collect();
+        let by_name: HashMap<&str, &Item<'_>> =
+            tensors.iter().map(|t| (t.name.as_str(), t)).collect();
         let pairs = match g.node(g.root) {
             Node::Dict(p) => p.clone(),
             _ => vec![],
         };
         for (k, v) in pairs {
             let Node::Str(name) = g.node(k) else { continue };
-            let Some(info) = by_name.get(name.as_ref()) else {
+            let Some(t) = by_name.get(name.as_ref()) else {
                 continue;
             };
             // The state-dict path holds ndarrays; paddle.save's generic path (a dict with a
@@ -463,7 +575,7 @@ fn state_dict(
                 _ => v,
             };
             if let Some(Node::NdArray(n)) = g.nodes.get_mut(a as usize) {
-                n.data = Cow::Borrowed(st.bytes(info));
+                n.data = Cow::Borrowed(&t.data[..]);
             }
         }
     }
@@ -476,4 +588,63 @@ fn state_dict(
     })?;
     report.exact = Some(false);
     Ok(())
+}
+
+/// `pdsave reencode` of a safetensors file: its tensors and `__metadata__` written again
+/// by [`write_stream`]. Byte-identical for a file the `safetensors` library wrote (Paddle's
+/// `paddle.save(..., safetensors=True)`, PaddleFormers): the same tensor order (descending
+/// dtype, then name), offsets, padding, and `__metadata__` keys in the file's own order.
+/// (The library writes several metadata keys in its `HashMap`'s order, which varies from
+/// run to run; pdsave keeps the order it reads, and `convert` writes keys sorted.)
+pub fn reencode(src: &Path, data: &[u8], output: &Path) -> Result<(), ConvertError> {
+    if crate::source::same_file_id(output).is_some()
+        && crate::source::same_file_id(output) == crate::source::same_file_id(src)
+    {
+        return Err(ConvertError::Unsupported {
+            path: output.to_path_buf(),
+            reason: "OUT is the input file: it would be overwritten".into(),
+        });
+    }
+    let st = read(src, data)?;
+    let bad = |reason: String| ConvertError::Safetensors {
+        path: src.to_path_buf(),
+        reason,
+    };
+    let n = data
+        .get(..8)
+        .map(|h| u64::from_le_bytes(h.try_into().unwrap_or([0; 8])) as usize)
+        .ok_or_else(|| bad("shorter than its length prefix".into()))?;
+    let head: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(data.get(8..8 + n).unwrap_or(&[]))
+            .map_err(|e| bad(e.to_string()))?;
+    let metadata: Option<Vec<(String, String)>> = match head.get("__metadata__") {
+        None => None,
+        Some(serde_json::Value::Object(m)) => Some(
+            m.iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        v.as_str()
+                            .ok_or("a metadata value is not a str")?
+                            .to_string(),
+                    ))
+                })
+                .collect::<Result<_, &str>>()
+                .map_err(|e| bad(e.into()))?,
+        ),
+        Some(_) => return Err(bad("__metadata__ is not an object".into())),
+    };
+    let tensors = st.ordered();
+    let entries: Vec<Entry> = tensors
+        .iter()
+        .map(|(name, info)| Entry {
+            name: name.clone(),
+            dtype: info.dtype,
+            shape: info.shape.clone(),
+            len: info.data_offsets.1 - info.data_offsets.0,
+        })
+        .collect();
+    write_stream(output, &entries, metadata.as_deref(), |i| {
+        Ok(vec![Cow::Borrowed(st.bytes(tensors[i].1))])
+    })
 }

@@ -5,6 +5,7 @@
 //! as a tensor), with the dtype and name `paddle.load` gives each from the load plan.
 //! Nothing is copied: arrays are read from the map. The human form is [`render`].
 
+mod large;
 mod render;
 
 use std::borrow::Cow;
@@ -86,6 +87,23 @@ pub struct Variable {
     /// With `--stats`: statistics of the values (as `loads_as` reads them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<Stats>,
+    /// Where a checkpoint's tensor (or a sharded state dict's value) is stored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardInfo>,
+}
+
+/// One stored piece of a variable: the file, the rank that wrote it, and where the piece
+/// sits in the tensor (a flattened piece: its element range of that block).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ShardInfo {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<Vec<u64>>,
+    pub shape: Vec<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flattened_range: Option<(u64, u64)>,
 }
 
 fn dtype_or_empty<S: serde::Serializer>(d: &Option<DType>, s: S) -> Result<S::Ok, S::Error> {
@@ -179,6 +197,7 @@ fn tensor_var<'a>(
             shape: t.desc.dims.clone(),
             bytes: t.data.len() as u64,
             stats: None,
+            shards: vec![],
         },
         data: Some((Cow::Borrowed(t.data), dtype)),
     }
@@ -194,6 +213,7 @@ fn declared(v: &program::VarInfo) -> Variable {
         shape: v.shape.clone(),
         bytes: 0,
         stats: None,
+        shards: vec![],
     }
 }
 
@@ -229,6 +249,7 @@ fn array_var<'a>(
             shape: a.shape.iter().map(|&x| x as i64).collect(),
             bytes: a.data.len() as u64,
             stats: None,
+            shards: vec![],
         },
         data: Some((data, loads.unwrap_or(d.dtype))),
     })
@@ -297,6 +318,7 @@ fn pickle_vars<'a>(g: &'a Graph, plan: &Plan) -> (Vec<Found<'a>>, Option<walk::S
                             shape: vec![],
                             bytes: s.data.len() as u64,
                             stats: None,
+                            shards: vec![],
                         },
                         data: None,
                     });
@@ -410,8 +432,14 @@ pub fn inspect_source(
 ) -> Result<Report, String> {
     let path = src.path.as_path();
     let (report, found) = match &src.form {
+        Form::Checkpoint { metadata, shards } => large::checkpoint(path, metadata, shards, opts)?,
+        Form::Index {
+            index,
+            parsed,
+            shards,
+        } => large::index(path, index, parsed, shards)?,
         Form::File(f) if f.kind.is_pickle() => {
-            let g = pickle::decode(f).map_err(|e| {
+            let g = pickle::decode_in(f, &pickle::Limits::default(), f.allowlist()).map_err(|e| {
                 format!(
                     "{}: a pickle pdsave does not read: {e} (`pdsave check` tells whether it is safe)",
                     path.display()
@@ -613,6 +641,7 @@ fn file_report<'a>(path: &Path, f: &'a source::File) -> Result<(Report, Vec<Foun
                         shape: t.shape().iter().map(|&d| d as i64).collect(),
                         bytes: data.len() as u64,
                         stats: None,
+                        shards: vec![],
                     },
                     data: dtype.map(|d| (Cow::Borrowed(data), d)),
                 });

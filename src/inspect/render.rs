@@ -149,6 +149,40 @@ pub fn render(r: &Report, color: bool) -> String {
             let _ = writeln!(s, "{}", line(cells));
         }
     }
+    if r.variables.iter().any(|v| !v.shards.is_empty()) {
+        let _ = writeln!(s, "\n{}", p.dim("shards (file, rank, offset, local shape)"));
+        let kw = r
+            .variables
+            .iter()
+            .map(|v| v.path.chars().count().min(60))
+            .max()
+            .unwrap_or(0);
+        for v in &r.variables {
+            for (i, sh) in v.shards.iter().enumerate() {
+                let key = if i == 0 {
+                    v.path.clone()
+                } else {
+                    String::new()
+                };
+                let mut line = format!(
+                    "  {}  {}",
+                    pad(key.clone(), key.chars().count(), kw),
+                    sh.file
+                );
+                if let Some(rk) = sh.rank {
+                    line.push_str(&format!("  rank {rk}"));
+                }
+                if let Some(o) = &sh.offset {
+                    line.push_str(&format!("  offset {o:?}"));
+                }
+                line.push_str(&format!("  shape {:?}", sh.shape));
+                if let Some((a, b)) = sh.flattened_range {
+                    line.push_str(&format!("  elements {a}..{b}"));
+                }
+                let _ = writeln!(s, "{}", line.trim_end());
+            }
+        }
+    }
     let total: u64 = r.variables.iter().map(|v| v.bytes).sum();
     let nan: u64 = r
         .variables

@@ -21,18 +21,29 @@ pub fn python_class(e: &PickleError) -> Option<PyExc> {
 /// A graph whose root is one ndarray of `dtype` holding `data` (C order, little-endian).
 pub fn array_graph<'a>(dtype: DType, shape: Vec<u64>, data: Cow<'a, [u8]>) -> Graph<'a> {
     let mut g = Graph::new(4);
+    g.root = add_array(&mut g, dtype, shape, data);
+    g
+}
+
+/// Adds an ndarray of `dtype` holding `data` (C order, little-endian: tensor streams and
+/// safetensors are little-endian whatever the host) and its dtype node to `g`.
+pub fn add_array<'a>(
+    g: &mut Graph<'a>,
+    dtype: DType,
+    shape: Vec<u64>,
+    data: Cow<'a, [u8]>,
+) -> crate::pickle::NodeId {
     let d = g.add(Node::Dtype(DtypeNode {
         dtype,
         order: dtype.native_order(),
     }));
-    g.root = g.add(Node::NdArray(NdArray {
+    g.add(Node::NdArray(NdArray {
         flavour: crate::numpy::Flavour::Numpy2,
         dtype: d,
         shape,
         fortran: false,
         data,
-    }));
-    g
+    }))
 }
 
 /// The shape of a tensor stream record (negative dimensions as 0).
@@ -72,7 +83,23 @@ pub fn tensor_value<'a>(t: &DenseTensor<'a>, opts: LoadOptions) -> Result<Loaded
 /// assert!(items.iter().all(|(_, v)| matches!(v, Item::NdArray(_))));
 /// ```
 pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
-    let g = match pickle::decode(data) {
+    load_file_bytes_in(data, pickle::Allowlist::Paddle, opts)
+}
+
+/// `paddle.load` of one file of a source: a distributed checkpoint's `.metadata` file
+/// decodes with its dataclasses allowlisted (K-META) — it loads as a `Metadata` object,
+/// which the view has no node for.
+pub fn load_file(f: &crate::source::File, opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
+    load_file_bytes_in(&f.data, f.allowlist(), opts)
+}
+
+/// [`load_file_bytes`] with an allowlist.
+pub fn load_file_bytes_in(
+    data: &[u8],
+    allow: pickle::Allowlist,
+    opts: LoadOptions,
+) -> Result<Loaded<'_>, LoadError> {
+    let g = match pickle::decode_in(data, &pickle::Limits::default(), allow) {
         Ok(g) => return Loaded::new(g, Form::Pickle, opts),
         Err(e) => match python_class(&e) {
             Some(PyExc::UnpicklingError) => e,

@@ -394,7 +394,7 @@ impl<'l> Loaded<'l> {
             },
             Node::Dtype(d) => Item::Dtype(*d),
             // The plan refuses values holding these (Unrepresentable): never reached.
-            Node::Global(_) | Node::Pending(_) => Item::None,
+            Node::Global(_) | Node::Pending(_) | Node::Object { .. } => Item::None,
         }
     }
 }

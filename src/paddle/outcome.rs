@@ -9,16 +9,22 @@ use crate::rules::PyExc;
 pub struct LoadOptions {
     pub return_numpy: bool,
     pub keep_name_table: bool,
+    /// `paddle.load(path, safetensors=True)`: the file is read as safetensors
+    /// (`safetensors.paddle.load_file`, or `safetensors.numpy.load_file` with `return_numpy`),
+    /// rule L-SAFETENSORS; `keep_name_table` has no effect there.
+    pub safetensors: bool,
 }
 
 impl LoadOptions {
-    /// The three option sets the corpus records: default, return_numpy, keep_name_table.
-    pub const SETS: [(&'static str, LoadOptions); 3] = [
+    /// The option sets the corpus records: default, return_numpy, keep_name_table,
+    /// safetensors, safetensors_return_numpy.
+    pub const SETS: [(&'static str, LoadOptions); 5] = [
         (
             "default",
             LoadOptions {
                 return_numpy: false,
                 keep_name_table: false,
+                safetensors: false,
             },
         ),
         (
@@ -26,6 +32,7 @@ impl LoadOptions {
             LoadOptions {
                 return_numpy: true,
                 keep_name_table: false,
+                safetensors: false,
             },
         ),
         (
@@ -33,6 +40,23 @@ impl LoadOptions {
             LoadOptions {
                 return_numpy: false,
                 keep_name_table: true,
+                safetensors: false,
+            },
+        ),
+        (
+            "safetensors",
+            LoadOptions {
+                return_numpy: false,
+                keep_name_table: false,
+                safetensors: true,
+            },
+        ),
+        (
+            "safetensors_return_numpy",
+            LoadOptions {
+                return_numpy: true,
+                keep_name_table: false,
+                safetensors: true,
             },
         ),
     ];
@@ -44,6 +68,11 @@ pub enum LoadError {
     /// The bytes are not a pickle pdsave accepts (malformed, or unsafe).
     #[error("{0}")]
     Pickle(#[from] PickleError),
+    /// pdsave refuses an input real Paddle would read laxly or not safely (a distributed
+    /// checkpoint with a missing shard file, shards that overlap or leave holes, a sharded
+    /// state dict naming a file outside its directory): what and where.
+    #[error("{reason}")]
+    Refused { path: String, reason: String },
     /// `paddle.load` itself raises this Python exception on these bytes.
     #[error("paddle.load raises {class}: {message}")]
     Python { class: PyExc, message: String },
@@ -71,10 +100,17 @@ impl From<crate::source::SourceError> for LoadError {
     /// What `paddle.load` raises where the PATH cannot be read (L-PATH).
     fn from(e: crate::source::SourceError) -> LoadError {
         use crate::source::SourceError as S;
+        if let S::Outside { path, reason } | S::Index { path, reason } = &e {
+            return LoadError::Refused {
+                path: path.display().to_string(),
+                reason: reason.clone(),
+            };
+        }
         let class = match &e {
             S::NotFound(_) | S::Ambiguous(_) | S::Program { .. } => PyExc::ValueError,
             S::Io { .. } => PyExc::OSError,
             S::TooMany { .. } => PyExc::RecursionError,
+            S::Outside { .. } | S::Index { .. } => PyExc::ValueError,
         };
         LoadError::Python {
             class,

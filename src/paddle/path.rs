@@ -16,11 +16,11 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::file::{load_file_bytes, record_shape};
+use super::file::record_shape;
 use super::load::{LoadError, LoadOptions, Loaded};
 use super::plan;
 use crate::names::STRUCTURED_NAME;
-use crate::pickle::{self, DtypeNode, Graph, NdArray, Node};
+use crate::pickle::{self, Graph, Node};
 use crate::program::{self, NamedTensor};
 use crate::rules::PyExc;
 use crate::source::{Form, Source};
@@ -43,19 +43,9 @@ pub fn dict_graph<'a>(items: Vec<(String, &DenseTensor<'a>)>) -> Graph<'a> {
     let mut g = Graph::new(4);
     let mut pairs = Vec::with_capacity(items.len());
     for (name, t) in items {
+        // Tensor streams are little-endian whatever the host (spec/rules.md L-PATH).
         let dtype = t.desc.data_type.numpy_carrier();
-        let d = g.add(Node::Dtype(DtypeNode {
-            dtype,
-            // Tensor streams are little-endian whatever the host (spec/rules.md L-PATH).
-            order: dtype.native_order(),
-        }));
-        let a = g.add(Node::NdArray(NdArray {
-            flavour: crate::numpy::Flavour::Numpy2,
-            dtype: d,
-            shape: record_shape(t),
-            fortran: false,
-            data: Cow::Borrowed(t.data),
-        }));
+        let a = super::file::add_array(&mut g, dtype, record_shape(t), Cow::Borrowed(t.data));
         let k = g.add(Node::Str(Cow::Owned(name)));
         pairs.push((k, a));
     }
@@ -79,7 +69,17 @@ pub fn load(source: &Source, opts: LoadOptions) -> Result<Loaded<'_>, LoadError>
         Loaded::new(g, plan::Form::AsIs, opts)
     }
     match &source.form {
-        Form::File(f) => load_file_bytes(f, opts),
+        Form::File(f) if opts.safetensors => super::safetensors::load(f, opts),
+        Form::File(f) => super::file::load_file(f, opts),
+        Form::Checkpoint { metadata, shards } => {
+            let c = super::checkpoint::Checkpoint::open(metadata, shards)?;
+            c.load(&source.path, opts)
+        }
+        Form::Index {
+            index,
+            parsed,
+            shards,
+        } => super::index::load(index, parsed, shards, opts),
         Form::Prefix {
             program,
             params,

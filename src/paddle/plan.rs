@@ -250,6 +250,7 @@ impl Plan {
             let what = match n {
                 Node::Global(_) => Some("global"),
                 Node::Pending(_) => Some("unbuilt object"),
+                Node::Object { .. } => Some("distributed-checkpoint metadata object"),
                 Node::NdArray(a) if g.dtype_of(a.dtype).is_none() => Some("ndarray without dtype"),
                 Node::NpScalar(s) if g.dtype_of(s.dtype).is_none() => {
                     Some("numpy scalar without dtype")

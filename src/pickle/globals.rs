@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use super::decode::{escape_decode, raw_unicode_escape};
 use super::ops::{Arg, Op, Reader};
-use super::{lookup_global, Global, PickleError, Sym};
+use super::{Allowlist, Global, PickleError, Sym};
 
 /// Longest module or name text kept (in bytes); longer ones end in `…`. Allowlisted names
 /// are far shorter, so a cut name is never mistaken for one.
@@ -148,6 +148,8 @@ fn decode_str(raw: &[u8], enc: Enc) -> Option<String> {
 }
 
 struct Scanner<'a> {
+    /// The globals the decoder would accept here.
+    allow: Allowlist,
     out: GlobalScan,
     stack: Vec<Slot<'a>>,
     /// Stack lengths at each MARK.
@@ -418,7 +420,7 @@ impl<'a> Scanner<'a> {
                     Arg::Global(m, n) => (m, n),
                     _ => (&[][..], &[][..]),
                 };
-                let allowed = lookup_global(m, n);
+                let allowed = self.allow.lookup(m, n);
                 let module = Some(capped(&String::from_utf8_lossy(m)));
                 let name = Some(capped(&String::from_utf8_lossy(n)));
                 let i = self.add_global(offset, op, module, name, allowed);
@@ -435,7 +437,7 @@ impl<'a> Scanner<'a> {
                 let m = self.pop(offset, op);
                 let (module, name) = (self.resolve(m), self.resolve(n));
                 let allowed = match (&module, &name) {
-                    (Some(m), Some(n)) => lookup_global(m.as_bytes(), n.as_bytes()),
+                    (Some(m), Some(n)) => self.allow.lookup(m.as_bytes(), n.as_bytes()),
                     _ => None,
                 };
                 let i = self.add_global(offset, op, module, name, allowed);
@@ -477,7 +479,14 @@ impl<'a> Scanner<'a> {
 /// start of `data`, up to its STOP, without running anything. Never panics; stops at
 /// malformed bytes with the reader's error, keeping what it found before.
 pub fn scan_globals(data: &[u8]) -> GlobalScan {
+    scan_globals_in(data, Allowlist::Paddle)
+}
+
+/// [`scan_globals`] with an allowlist (a checkpoint's `.metadata` file:
+/// [`Allowlist::CheckpointMetadata`]).
+pub fn scan_globals_in(data: &[u8], allow: Allowlist) -> GlobalScan {
     let mut s = Scanner {
+        allow,
         out: GlobalScan::default(),
         stack: Vec::new(),
         marks: Vec::new(),
@@ -533,6 +542,7 @@ pub fn meaning(sym: Sym) -> &'static str {
         Sym::OrderedDict => "OrderedDict",
         Sym::CodecsEncode => "protocol-2 bytes: _codecs.encode(text, 'latin1')",
         Sym::Eval => "Paddle static tensor: eval('data', {'data': array}) — safe only in this exact form, which the decoder checks",
+        Sym::Checkpoint(_) => "Paddle distributed-checkpoint metadata dataclass — allowed only in a checkpoint's .metadata file, built by NEWOBJ () and BUILD of exactly its fields, which the decoder checks",
     }
 }
 

@@ -18,7 +18,7 @@ use num_bigint::BigInt;
 
 use crate::numpy::Flavour;
 
-pub use decode::{decode, decode_with, Limits};
+pub use decode::{decode, decode_checkpoint_metadata, decode_in, decode_with, Limits};
 pub use encode::{encode, encode_to, EncodeOptions};
 
 /// Index of a node in [`Graph::nodes`].
@@ -85,7 +85,106 @@ pub enum Sym {
     CodecsEncode,
     /// `builtins.eval`: only Paddle's static-tensor form `eval('data', {'data': array})`.
     Eval,
+    /// One of Paddle's distributed-checkpoint metadata dataclasses (`Metadata`,
+    /// `LocalTensorMetadata`, `LocalTensorIndex`): allowlisted only where a `.metadata` file
+    /// is decoded ([`Allowlist::CheckpointMetadata`]), instantiated by NEWOBJ with no
+    /// arguments and given exactly its fields by BUILD.
+    Checkpoint(CheckpointClass),
 }
+
+/// Paddle's distributed-checkpoint metadata dataclasses, by the module that defines them:
+/// Paddle 2.6's `paddle.distributed.checkpoint.metadata` and 3.x's
+/// `paddle.distributed.flex_checkpoint.dcp.metadata` (spec/checkpoint.md, K-META).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CheckpointClass {
+    Metadata,
+    LocalTensorMetadata,
+    LocalTensorIndex,
+}
+
+impl CheckpointClass {
+    /// The class's fields in the order its newest release declares them
+    /// (`crate::names`); a release writes a prefix of them (fields were only ever added at
+    /// the end, each with a default).
+    pub fn fields(self) -> &'static [&'static str] {
+        use crate::names as n;
+        match self {
+            CheckpointClass::Metadata => n::DCP_METADATA_FIELDS,
+            CheckpointClass::LocalTensorMetadata => n::DCP_TENSOR_METADATA_FIELDS,
+            CheckpointClass::LocalTensorIndex => n::DCP_TENSOR_INDEX_FIELDS,
+        }
+    }
+    /// How many leading fields every release writes.
+    pub fn required(self) -> usize {
+        2
+    }
+    /// Whether an instance with `fields` fields hashes (a frozen dataclass hashes by its
+    /// fields; the others have `__hash__ = None`). `LocalTensorIndex` is frozen in every
+    /// release; `LocalTensorMetadata` only from 3.3, whose six fields it then has.
+    pub fn frozen(self, module: &str, fields: usize) -> bool {
+        match self {
+            CheckpointClass::Metadata => false,
+            CheckpointClass::LocalTensorIndex => true,
+            CheckpointClass::LocalTensorMetadata => {
+                module == crate::names::DCP_MODULE_3 && fields == self.fields().len()
+            }
+        }
+    }
+}
+
+/// Which globals a decode accepts: Paddle's and numpy's everywhere, plus the checkpoint
+/// metadata classes where a distributed checkpoint's `.metadata` file is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Allowlist {
+    #[default]
+    Paddle,
+    CheckpointMetadata,
+}
+
+impl Allowlist {
+    /// Looks a (module, name) pair up.
+    pub fn lookup(self, module: &[u8], name: &[u8]) -> Option<Global> {
+        let extra: &[Global] = match self {
+            Allowlist::Paddle => &[],
+            Allowlist::CheckpointMetadata => CHECKPOINT_GLOBALS,
+        };
+        ALLOWED_GLOBALS
+            .iter()
+            .chain(extra)
+            .copied()
+            .find(|g| g.module.as_bytes() == module && g.name.as_bytes() == name)
+    }
+}
+
+/// The checkpoint metadata classes under both module paths ([`Allowlist::CheckpointMetadata`]).
+pub const CHECKPOINT_GLOBALS: &[Global] = {
+    use crate::names::{DCP_MODULE_2, DCP_MODULE_3};
+    use CheckpointClass as C;
+    &[
+        g(DCP_MODULE_3, "Metadata", Sym::Checkpoint(C::Metadata)),
+        g(
+            DCP_MODULE_3,
+            "LocalTensorMetadata",
+            Sym::Checkpoint(C::LocalTensorMetadata),
+        ),
+        g(
+            DCP_MODULE_3,
+            "LocalTensorIndex",
+            Sym::Checkpoint(C::LocalTensorIndex),
+        ),
+        g(DCP_MODULE_2, "Metadata", Sym::Checkpoint(C::Metadata)),
+        g(
+            DCP_MODULE_2,
+            "LocalTensorMetadata",
+            Sym::Checkpoint(C::LocalTensorMetadata),
+        ),
+        g(
+            DCP_MODULE_2,
+            "LocalTensorIndex",
+            Sym::Checkpoint(C::LocalTensorIndex),
+        ),
+    ]
+};
 
 /// An allowlisted global: module and name exactly as written, and its meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -125,12 +224,9 @@ pub const ALLOWED_GLOBALS: &[Global] = &[
     g("__builtin__", "eval", Sym::Eval),
 ];
 
-/// Looks a (module, name) pair up in the allowlist.
+/// Looks a (module, name) pair up in the allowlist (outside checkpoint metadata).
 pub fn lookup_global(module: &[u8], name: &[u8]) -> Option<Global> {
-    ALLOWED_GLOBALS
-        .iter()
-        .copied()
-        .find(|g| g.module.as_bytes() == module && g.name.as_bytes() == name)
+    Allowlist::Paddle.lookup(module, name)
 }
 
 impl Sym {
@@ -150,6 +246,9 @@ impl Sym {
             Sym::OrderedDict => "OrderedDict",
             Sym::CodecsEncode => "encode",
             Sym::Eval => "eval",
+            Sym::Checkpoint(CheckpointClass::Metadata) => "Metadata",
+            Sym::Checkpoint(CheckpointClass::LocalTensorMetadata) => "LocalTensorMetadata",
+            Sym::Checkpoint(CheckpointClass::LocalTensorIndex) => "LocalTensorIndex",
         }
     }
 }
@@ -168,6 +267,7 @@ pub fn global_for(sym: Sym, protocol: u8, flavour: Flavour) -> Global {
         Sym::NdArrayType | Sym::DtypeType => "numpy",
         Sym::OrderedDict => "collections",
         Sym::CodecsEncode => "_codecs",
+        Sym::Checkpoint(_) => crate::names::DCP_MODULE_3,
         Sym::Tuple
         | Sym::Set
         | Sym::FrozenSet
@@ -242,6 +342,13 @@ pub enum Node<'a> {
     StaticTensor {
         array: NodeId,
     },
+    /// An instance of an allowlisted class (only Paddle's checkpoint metadata dataclasses,
+    /// [`Sym::Checkpoint`]): `NEWOBJ` on the class, then `BUILD` with `state`, a
+    /// [`Node::Dict`] of exactly the class's fields (its `__dict__`).
+    Object {
+        class: Global,
+        state: NodeId,
+    },
     /// Decoder-internal: the result of a REDUCE that still waits for its BUILD.
     Pending(Pending),
 }
@@ -251,6 +358,8 @@ pub enum Node<'a> {
 pub enum Pending {
     Array(Flavour),
     Dtype(DType),
+    /// An allowlisted class instantiated by NEWOBJ.
+    Object(Global),
 }
 
 impl Node<'_> {
@@ -264,6 +373,7 @@ impl Node<'_> {
             Node::NpScalar(s) => vec![s.dtype],
             Node::DynTensor { name, array } => vec![*name, *array],
             Node::StaticTensor { array } => vec![*array],
+            Node::Object { state, .. } => vec![*state],
             _ => vec![],
         }
     }
@@ -290,6 +400,7 @@ impl Node<'_> {
             Node::NdArray(_) | Node::StaticTensor { .. } => "numpy.ndarray",
             Node::NpScalar(_) => "numpy scalar",
             Node::Pending(_) => "unbuilt object",
+            Node::Object { class, .. } => class.name,
         }
     }
 }
@@ -572,8 +683,14 @@ mod tests {
                 }
             }
         }
-        for g in ALLOWED_GLOBALS {
+        for g in ALLOWED_GLOBALS.iter().chain(CHECKPOINT_GLOBALS) {
             assert_eq!(g.name, g.sym.name());
+        }
+        // The checkpoint classes only where a .metadata file is decoded.
+        for g in CHECKPOINT_GLOBALS {
+            let (m, n) = (g.module.as_bytes(), g.name.as_bytes());
+            assert_eq!(lookup_global(m, n), None);
+            assert_eq!(Allowlist::CheckpointMetadata.lookup(m, n), Some(*g));
         }
     }
 }

@@ -2,8 +2,11 @@
 //! `save_inference_model` prefix, a 1.x model directory or a directory of variable files
 //! (`paddle.load`'s path forms, rule L-PATH), with every file memory-mapped and its
 //! [`Kind`] sniffed once ([`sniff`]). A new format is one [`Kind`] (its detection in
-//! `sniff.rs`) or one [`Form`] here, and every command sees it the same way.
+//! `sniff.rs`) or one [`Form`] here, and every command sees it the same way. The forms of
+//! large models' checkpoints (a distributed checkpoint directory, a sharded state dict's
+//! index) are found by [`sharded`].
 
+pub mod sharded;
 pub mod sniff;
 pub mod tree;
 
@@ -38,6 +41,12 @@ pub enum SourceError {
     /// Directories nested deeper than [`MAX_DIR_DEPTH`], or more than [`MAX_FILES`] files.
     #[error("{path}: {reason}")]
     TooMany { path: PathBuf, reason: String },
+    /// A sharded state dict's index that does not parse, or a directory holding several.
+    #[error("{path}: {reason}")]
+    Index { path: PathBuf, reason: String },
+    /// A shard file an index names outside its directory (X-SHARDS).
+    #[error("{path}: {reason}")]
+    Outside { path: PathBuf, reason: String },
 }
 
 /// One mapped file and its kind.
@@ -62,6 +71,22 @@ impl File {
             data,
             kind,
         })
+    }
+}
+
+impl File {
+    /// The globals a pickle in this file may use: a distributed checkpoint's metadata
+    /// classes only in a `.metadata` file (K-META).
+    pub fn allowlist(&self) -> crate::pickle::Allowlist {
+        let meta = self
+            .path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(crate::names::METADATA_SUFFIX));
+        if meta {
+            crate::pickle::Allowlist::CheckpointMetadata
+        } else {
+            crate::pickle::Allowlist::Paddle
+        }
     }
 }
 
@@ -92,6 +117,19 @@ pub enum Form {
     /// it by its relative path, in `os.walk` order; a file that could not be read keeps
     /// its error, raised when loading reaches it.
     Files(Vec<(String, Result<File, SourceError>)>),
+    /// A distributed checkpoint directory (`paddle.distributed.save_state_dict`): the
+    /// `.metadata` file and the shard files of its id by name (spec/checkpoint.md).
+    Checkpoint {
+        metadata: File,
+        shards: Vec<(String, File)>,
+    },
+    /// A sharded state dict's index and its shards by the names it gives them (`Err`: the
+    /// file is missing, unreadable or outside the index's directory).
+    Index {
+        index: File,
+        parsed: sharded::Index,
+        shards: Vec<(String, Result<File, SourceError>)>,
+    },
 }
 
 /// What a PATH is, as outputs name it.
@@ -100,6 +138,10 @@ pub enum Format {
     File(Kind),
     Prefix,
     Directory,
+    /// A distributed checkpoint directory.
+    Checkpoint,
+    /// A sharded state dict's index.
+    Index,
     /// The PATH could not be read.
     Unreadable,
 }
@@ -113,6 +155,8 @@ impl Format {
             Format::File(k) => k.label(),
             Format::Prefix => "prefix",
             Format::Directory => "directory",
+            Format::Checkpoint => "distributed checkpoint",
+            Format::Index => "sharded state dict",
             Format::Unreadable => "unreadable",
         }
     }
@@ -131,7 +175,7 @@ pub struct Source {
     pub form: Form,
 }
 
-fn open_file(p: &Path, whole: bool) -> Result<File, SourceError> {
+pub(crate) fn open_file(p: &Path, whole: bool) -> Result<File, SourceError> {
     File::open(p, whole).map_err(|e| SourceError::Io {
         path: p.to_path_buf(),
         reason: e.to_string(),
@@ -173,7 +217,14 @@ impl Source {
     /// assert_eq!(program.kind, Kind::ProgramDesc);
     /// ```
     pub fn open(path: &Path, whole: bool) -> Result<Source, SourceError> {
-        let form = if path.is_file() {
+        let form = if path.is_file() && sharded::is_index_name(path) {
+            let (index, parsed, shards) = sharded::open_index(path, whole)?;
+            Form::Index {
+                index,
+                parsed,
+                shards,
+            }
+        } else if path.is_file() {
             Form::File(open_file(path, whole)?)
         } else {
             let model = prefix_program(path);
@@ -220,6 +271,8 @@ impl Source {
             Form::File(f) => Format::File(f.kind),
             Form::Prefix { .. } => Format::Prefix,
             Form::Model { .. } | Form::Files(_) => Format::Directory,
+            Form::Checkpoint { .. } => Format::Checkpoint,
+            Form::Index { .. } => Format::Index,
         }
     }
 
@@ -229,7 +282,9 @@ impl Source {
         let name = |f: &File| {
             let base = match &self.form {
                 Form::File(_) => return f.path.display().to_string(),
-                Form::Prefix { .. } => self.path.parent().unwrap_or(Path::new("")),
+                Form::Prefix { .. } | Form::Index { .. } if !self.path.is_dir() => {
+                    self.path.parent().unwrap_or(Path::new(""))
+                }
                 _ => self.path.as_path(),
             };
             relative(base, &f.path)
@@ -256,6 +311,16 @@ impl Source {
                 v
             }
             Form::Files(files) => files.iter().map(|(n, f)| (n.clone(), f.as_ref())).collect(),
+            Form::Checkpoint { metadata, shards } => {
+                let mut v = vec![(name(metadata), Ok(metadata))];
+                v.extend(shards.iter().map(|(n, f)| (n.clone(), Ok(f))));
+                v
+            }
+            Form::Index { index, shards, .. } => {
+                let mut v = vec![(name(index), Ok(index))];
+                v.extend(shards.iter().map(|(n, f)| (n.clone(), f.as_ref())));
+                v
+            }
         }
     }
 }
@@ -306,6 +371,35 @@ fn open_directory(dir: &Path, whole: bool) -> Result<Form, SourceError> {
             .map(|v| (v.name.clone(), open_file(&dir.join(&v.name), whole)))
             .collect();
         return Ok(Form::Model { program, vars });
+    }
+    if !sharded::metadata_files(dir).is_empty() {
+        let (metadata, shards) = sharded::open_checkpoint(dir, whole)?;
+        return Ok(Form::Checkpoint { metadata, shards });
+    }
+    match sharded::index_files(dir).as_slice() {
+        [] => {}
+        [one] => {
+            let (index, parsed, shards) = sharded::open_index(one, whole)?;
+            return Ok(Form::Index {
+                index,
+                parsed,
+                shards,
+            });
+        }
+        several => {
+            return Err(SourceError::Index {
+                path: dir.to_path_buf(),
+                reason: format!(
+                    "{} indexes of sharded state dicts ({}): name the one to read",
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|p| relative(dir, p))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+        }
     }
     let files = list_files(dir)?
         .into_iter()

@@ -394,6 +394,12 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
             Node::DynTensor { name, array } => json!(["dyntensor", r(name)?, r(array)?]),
             Node::StaticTensor { array } => json!(["statictensor", r(array)?]),
             Node::Pending(_) => return Err("the pickle holds an unbuilt object".into()),
+            Node::Object { class, .. } => {
+                return Err(format!(
+                    "the pickle holds a {}.{} object (distributed-checkpoint metadata: convert the checkpoint directory)",
+                    class.module, class.name
+                ))
+            }
         };
         nodes.push(n);
     }

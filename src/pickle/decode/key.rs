@@ -25,6 +25,8 @@ pub(super) enum Key {
     Global(&'static str, &'static str),
     /// A numpy dtype: equal dtypes are equal keys (`np.dtype('<f4') == np.dtype('=f4')`).
     Dtype(DType, u8),
+    /// An instance of a frozen checkpoint dataclass: equal when class and fields are.
+    Object(&'static str, &'static str, Vec<Key>),
     /// Objects equal only to themselves (NaN).
     Identity(NodeId),
 }
@@ -127,10 +129,27 @@ impl<'a> Vm<'a, '_> {
                 Some(d) => scalar_key(d, &s.data).unwrap_or(Key::Identity(id)),
                 None => Key::Identity(id),
             },
+            Node::Global(g) if matches!(g.sym, crate::pickle::Sym::Checkpoint(_)) => {
+                Key::Global(g.module, g.name)
+            }
             Node::Global(g) => {
                 let c = crate::pickle::global_for(g.sym, 3, Flavour::Numpy2);
                 Key::Global(c.module, c.name)
             }
+            // A frozen dataclass hashes by the tuple of its fields (`__hash__` of
+            // `@dataclass(frozen=True)`); the others are unhashable.
+            Node::Object { class, state } => match (class.sym, self.node(*state)) {
+                (crate::pickle::Sym::Checkpoint(c), Node::Dict(fields))
+                    if c.frozen(class.module, fields.len()) =>
+                {
+                    let mut v = Vec::with_capacity(fields.len());
+                    for &(_, f) in fields {
+                        v.push(self.key(f, depth + 1, i)?);
+                    }
+                    Key::Object(class.module, class.name, v)
+                }
+                _ => return Err(unhashable(n)),
+            },
             Node::Dtype(d) => Key::Dtype(
                 d.dtype,
                 match d.order {

@@ -21,7 +21,7 @@ pub(crate) use text::{escape_decode, raw_unicode_escape};
 use text::{from_utf8, latin1};
 
 use super::ops::{Arg, Instr, Op, Reader};
-use super::{Graph, Node, NodeId, Pending, PickleError, PyInt, Sym};
+use super::{Allowlist, Graph, Node, NodeId, Pending, PickleError, PyInt, Sym};
 use crate::numpy::Flavour;
 
 /// Bounds on work that the input size alone does not bound.
@@ -60,7 +60,24 @@ pub fn decode(data: &[u8]) -> Result<Graph<'_>, PickleError> {
 
 /// Decodes a pickle.
 pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, PickleError> {
+    decode_in(data, limits, Allowlist::Paddle)
+}
+
+/// Decodes a distributed checkpoint's `.metadata` pickle: the one place where Paddle's
+/// metadata dataclasses ([`super::CHECKPOINT_GLOBALS`]) are accepted, each in the exact
+/// form `paddle.save` writes (NEWOBJ with no arguments, BUILD with a dict of its fields).
+pub fn decode_checkpoint_metadata(data: &[u8]) -> Result<Graph<'_>, PickleError> {
+    decode_in(data, &Limits::default(), Allowlist::CheckpointMetadata)
+}
+
+/// Decodes a pickle with an allowlist.
+pub fn decode_in<'a>(
+    data: &'a [u8],
+    limits: &Limits,
+    allow: Allowlist,
+) -> Result<Graph<'a>, PickleError> {
     let mut vm = Vm {
+        allow,
         g: Graph::new(0),
         stack: Vec::new(),
         marks: Vec::new(),
@@ -123,6 +140,8 @@ fn short_strings_distinct(g: &Graph) -> bool {
 
 struct Vm<'a, 'l> {
     g: Graph<'a>,
+    /// The globals this decode accepts.
+    allow: Allowlist,
     /// (bytes node, array node): bytes the decoder made (protocol 2's `_codecs.encode`)
     /// whose buffer moved into the array their BUILD made, instead of being copied.
     moved: Vec<(NodeId, NodeId)>,
@@ -350,6 +369,7 @@ impl<'a> Vm<'a, '_> {
                 let what = match p {
                     Pending::Array(_) => "ndarray",
                     Pending::Dtype(_) => "dtype",
+                    Pending::Object(g) => g.name,
                 };
                 return Err(PickleError::BadBuild {
                     offset: self.g.consumed,
@@ -656,7 +676,13 @@ impl<'a> Vm<'a, '_> {
                     reason: "persistent ids load external objects",
                 })
             }
-            INST | OBJ | NEWOBJ | NEWOBJ_EX => {
+            NEWOBJ => {
+                let args = self.pop(i)?;
+                let cls = self.pop(i)?;
+                let r = self.newobj(i, cls, args)?;
+                self.stack.push(r);
+            }
+            INST | OBJ | NEWOBJ_EX => {
                 return Err(PickleError::ForbiddenOpcode {
                     offset: i.offset,
                     opcode: i.op.name(),
@@ -683,7 +709,7 @@ impl<'a> Vm<'a, '_> {
     }
 
     fn push_global(&mut self, i: &Instr, m: &[u8], n: &[u8]) -> Result<(), PickleError> {
-        match super::lookup_global(m, n) {
+        match self.allow.lookup(m, n) {
             Some(g) => {
                 if g.sym == Sym::Reconstruct || g.sym == Sym::Scalar {
                     let fl = if g.module.contains("._core") {

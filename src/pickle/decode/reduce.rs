@@ -164,12 +164,97 @@ impl<'a> Vm<'a, '_> {
         Ok(self.add(new))
     }
 
+    /// NEWOBJ: `cls.__new__(cls, *args)`, allowed only for Paddle's checkpoint metadata
+    /// dataclasses (where the allowlist has them) and with no arguments, as
+    /// `copyreg.__newobj__` pickles a dataclass.
+    pub(super) fn newobj(
+        &mut self,
+        i: &Instr,
+        cls: NodeId,
+        args: NodeId,
+    ) -> Result<NodeId, PickleError> {
+        let g = match self.node(cls) {
+            Node::Global(g) if matches!(g.sym, Sym::Checkpoint(_)) => *g,
+            _ => {
+                return Err(PickleError::ForbiddenOpcode {
+                    offset: i.offset,
+                    opcode: "NEWOBJ",
+                    reason: "instantiates a class",
+                })
+            }
+        };
+        if !matches!(self.node(args), Node::Tuple(a) if a.is_empty()) {
+            return Err(PickleError::BadCall {
+                offset: i.offset,
+                module: g.module,
+                name: g.name,
+                reason: "NEWOBJ arguments must be () as for a dataclass".into(),
+            });
+        }
+        Ok(self.add(Node::Pending(Pending::Object(g))))
+    }
+
+    /// BUILD on a checkpoint dataclass: the state is a dict whose keys are exactly the
+    /// class's fields, as a release of Paddle declares them (a prefix of the newest list of
+    /// at least the required ones).
+    fn build_object(
+        &mut self,
+        i: &Instr,
+        class: Global,
+        target: NodeId,
+        state: NodeId,
+    ) -> Result<(), PickleError> {
+        let Sym::Checkpoint(c) = class.sym else {
+            return Err(PickleError::BadBuild {
+                offset: i.offset,
+                target: class.name,
+                reason: "not a checkpoint class".into(),
+            });
+        };
+        let bad = |reason: String| PickleError::BadBuild {
+            offset: i.offset,
+            target: class.name,
+            reason,
+        };
+        let Node::Dict(items) = self.node(state) else {
+            return Err(bad(format!(
+                "state must be a dict of its fields, found {}",
+                self.node(state).type_name()
+            )));
+        };
+        let want = c.fields();
+        let mut names = Vec::with_capacity(items.len());
+        for &(k, _) in items {
+            match self.node(k) {
+                Node::Str(s) => names.push(s.to_string()),
+                other => return Err(bad(format!("field name is a {}", other.type_name()))),
+            }
+        }
+        let ok = names.len() >= c.required()
+            && names.len() <= want.len()
+            && names.iter().zip(want).all(|(a, b)| a == b);
+        if !ok {
+            return Err(bad(format!(
+                "fields {names:?} are not {}'s ({want:?}, or a prefix of at least {})",
+                class.name,
+                c.required()
+            )));
+        }
+        if let Some(slot) = self.g.nodes.get_mut(target as usize) {
+            *slot = Node::Object { class, state };
+        }
+        Ok(())
+    }
+
     pub(super) fn build(
         &mut self,
         i: &Instr,
         target: NodeId,
         state: NodeId,
     ) -> Result<(), PickleError> {
+        if let Node::Pending(Pending::Object(class)) = *self.node(target) {
+            return self.build_object(i, class, target, state);
+        }
         let tname = self.node(target).type_name();
         let bad = |reason: &str| PickleError::BadBuild {
             offset: i.offset,
@@ -264,7 +349,11 @@ impl<'a> Vm<'a, '_> {
                     }
                 }
             }
-            _ => return Err(bad("only numpy arrays and dtypes take a state")),
+            _ => {
+                return Err(bad(
+                    "only numpy arrays, dtypes and checkpoint metadata take a state",
+                ))
+            }
         };
         if let Some(slot) = self.g.nodes.get_mut(target as usize) {
             *slot = built;

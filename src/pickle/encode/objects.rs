@@ -7,12 +7,17 @@ use std::io::Write;
 use super::{bytes_key, str_key, Enc, Key, BATCH, MAX_DEPTH, V};
 use crate::numpy::Flavour;
 use crate::pickle::ops::Op;
-use crate::pickle::{global_for, Node, NodeId, PickleError, PyInt, Sym};
+use crate::pickle::{global_for, Global, Node, NodeId, PickleError, PyInt, Sym};
 
 impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
     fn save_global(&mut self, sym: Sym, flavour: Flavour) -> Result<(), PickleError> {
+        self.save_global_exact(global_for(sym, self.proto, flavour))
+    }
+
+    /// A global spelled as given (a checkpoint class keeps the module it was read from).
+    fn save_global_exact(&mut self, gl: Global) -> Result<(), PickleError> {
+        let sym = gl.sym;
         self.boundary()?;
-        let gl = global_for(sym, self.proto, flavour);
         let key = Some(Key::Global(gl.module, gl.name));
         if self.get(key)? {
             return Ok(());
@@ -419,6 +424,15 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                     V::Dict1(Box::new(data()), Box::new(V::Node(*array))),
                 ]);
                 self.save_reduce_fl(Sym::Eval, Flavour::Numpy2, args, key, None, depth)
+            }
+            // `copyreg.__newobj__` of a dataclass: the class, `()`, NEWOBJ, then its
+            // `__dict__` and BUILD.
+            Node::Object { class, state } => {
+                self.save_global_exact(*class)?;
+                self.write(&[Op::EMPTY_TUPLE as u8, Op::NEWOBJ as u8])?;
+                self.memoize(key)?;
+                self.save_node(*state, depth + 1)?;
+                self.write(&[Op::BUILD as u8])
             }
             Node::Pending(_) => Err(PickleError::Encode(
                 "an object without its state cannot be pickled".into(),
