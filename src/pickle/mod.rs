@@ -13,6 +13,7 @@ pub mod ops;
 
 use crate::dtype::DType;
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use num_bigint::BigInt;
 
@@ -105,6 +106,12 @@ pub const ALLOWED_GLOBALS: &[Global] = &[
     g("numpy._core.multiarray", "_reconstruct", Sym::Reconstruct),
     g("numpy.core.multiarray", "scalar", Sym::Scalar),
     g("numpy._core.multiarray", "scalar", Sym::Scalar),
+    g(
+        "numpy.core._multiarray_umath",
+        "_reconstruct",
+        Sym::Reconstruct,
+    ),
+    g("numpy.core._multiarray_umath", "scalar", Sym::Scalar),
     g("numpy", "ndarray", Sym::NdArrayType),
     g("numpy", "dtype", Sym::DtypeType),
     g("builtins", "tuple", Sym::Tuple),
@@ -311,6 +318,29 @@ pub struct Graph<'a> {
     /// character (byte): CPython's cached one-character objects were not used, so the
     /// encoder follows node identity for them too (see `encode`).
     pub short_strings_distinct: bool,
+    /// How the writer spelled what the objects do not show (old numpy, Python 2, CPython
+    /// 3.6); the encoder follows it (spec/pickle.md P-HIST).
+    pub dialect: Dialect,
+}
+
+/// The writer's spelling of a pickle beyond its protocol and numpy module path, as far as
+/// the bytes tell (spec/pickle.md P-HIST). The default is what CPython 3.7+ with numpy
+/// 1.19+ writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dialect {
+    /// numpy < 1.19: dtypes pickled as `dtype(descr, 0, 1)` (ints), not `(False, True)`.
+    pub dtype_int_flags: bool,
+    /// Python 2's `pickle.py` wrote the file: `str` objects as SHORT_BINSTRING / BINSTRING
+    /// (array payloads included), `long`s as LONG1, iterator batching for every list and
+    /// dict, numpy's dtype byte-order strings not shared.
+    pub python2: bool,
+    /// CPython < 3.7: a protocol-4 payload of 64 KiB or more was written inside its frame.
+    pub large_in_frames: bool,
+    /// Python 2: the str nodes written as byte strings (STRING, BINSTRING,
+    /// SHORT_BINSTRING); the other str nodes were `unicode` (BINUNICODE).
+    pub byte_strs: HashSet<NodeId>,
+    /// Python 2: the int nodes written as `long` (LONG, LONG1, LONG4).
+    pub longs: HashSet<NodeId>,
 }
 
 impl<'a> Graph<'a> {
@@ -334,6 +364,7 @@ impl<'a> Graph<'a> {
             framed: false,
             consumed: 0,
             short_strings_distinct: false,
+            dialect: Dialect::default(),
         }
     }
     pub fn add(&mut self, n: Node<'a>) -> NodeId {

@@ -72,6 +72,7 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
+    let mut frame_end = 0usize;
     while let Some(instr) = reader.next_instr() {
         let instr = instr?;
         if instr.op == Op::FRAME {
@@ -89,7 +90,11 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
                 });
             }
             vm.g.framed = true;
+            frame_end = reader.pos() + n as usize;
             continue;
+        }
+        if instr.offset < frame_end && large_payload(&instr) {
+            vm.g.dialect.large_in_frames = true;
         }
         if instr.op == Op::STOP {
             let root = vm.pop(&instr)?;
@@ -103,6 +108,15 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
         vm.step(&instr)?;
     }
     Err(PickleError::NoStop { offset: data.len() })
+}
+
+/// A str or bytes payload CPython 3.7+ writes outside frames (64 KiB or more).
+fn large_payload(i: &Instr) -> bool {
+    use Op::*;
+    matches!(
+        i.op,
+        BINUNICODE | BINUNICODE8 | BINBYTES | BINBYTES8 | BYTEARRAY8
+    ) && arg_bytes(i).len() >= 64 * 1024
 }
 
 /// Whether two distinct nodes hold the same str (or bytes) of at most one character.
@@ -158,6 +172,19 @@ impl<'a> Vm<'a, '_> {
     fn push_new(&mut self, n: Node<'a>) {
         let id = self.add(n);
         self.stack.push(id);
+    }
+
+    /// The node just pushed is a Python 2 `str` (only Python 2 writes the STRING opcodes).
+    fn byte_str(&mut self) {
+        let id = (self.g.nodes.len() - 1) as NodeId;
+        self.g.dialect.python2 = true;
+        self.g.dialect.byte_strs.insert(id);
+    }
+
+    /// The node just pushed was written as a `long`.
+    fn long(&mut self) {
+        let id = (self.g.nodes.len() - 1) as NodeId;
+        self.g.dialect.longs.insert(id);
     }
 
     fn fence(&self) -> usize {
@@ -431,7 +458,8 @@ impl<'a> Vm<'a, '_> {
             }
             LONG => {
                 let v = self.int_text(i, arg_bytes(i))?;
-                self.push_new(Node::Int(v))
+                self.push_new(Node::Int(v));
+                self.long();
             }
             LONG1 | LONG4 => {
                 let b = arg_bytes(i);
@@ -440,7 +468,8 @@ impl<'a> Vm<'a, '_> {
                 } else {
                     PyInt::from_big(BigInt::from_signed_bytes_le(b))
                 };
-                self.push_new(Node::Int(v))
+                self.push_new(Node::Int(v));
+                self.long();
             }
             FLOAT => {
                 let s =
@@ -482,10 +511,12 @@ impl<'a> Vm<'a, '_> {
                     opcode: "STRING",
                     reason: "invalid escape",
                 })?;
-                self.push_new(Node::Str(Cow::Owned(latin1(&bytes))))
+                self.push_new(Node::Str(Cow::Owned(latin1(&bytes))));
+                self.byte_str();
             }
             BINSTRING | SHORT_BINSTRING => {
-                self.push_new(Node::Str(Cow::Owned(latin1(arg_bytes(i)))))
+                self.push_new(Node::Str(Cow::Owned(latin1(arg_bytes(i)))));
+                self.byte_str();
             }
             UNICODE => {
                 let s = raw_unicode_escape(arg_bytes(i)).ok_or(PickleError::InvalidUtf8 {
@@ -686,11 +717,7 @@ impl<'a> Vm<'a, '_> {
         match super::lookup_global(m, n) {
             Some(g) => {
                 if g.sym == Sym::Reconstruct || g.sym == Sym::Scalar {
-                    let fl = if g.module.contains("._core") {
-                        Flavour::Numpy2
-                    } else {
-                        Flavour::Numpy1
-                    };
+                    let fl = Flavour::from_module(g.module).unwrap_or(Flavour::Numpy1);
                     self.g.flavour.get_or_insert(fl);
                 }
                 self.push_new(Node::Global(g));
