@@ -123,6 +123,10 @@ pdsave view --return-numpy model.pdparams"
         /// As paddle.load(path, keep_name_table=True).
         #[arg(long)]
         keep_name_table: bool,
+        /// Whose paddle.load: a release (2.6.2, 3.0.0 … 3.3.1) or a series (2, 3); prefixes
+        /// and 1.x directories load differently in 2.6.2.
+        #[arg(long, default_value = "3.3.1", value_name = "VERSION", value_parser = parse_release)]
+        paddle: pdsave::paddle::outcome::Release,
         /// Indent the JSON.
         #[arg(long)]
         pretty: bool,
@@ -306,4 +310,13 @@ says); 1 unexpected results.\n\nExample:\n  pdsave validate --impl pdsave --impl
 
 fn main() -> ExitCode {
     cli::run(Cli::parse())
+}
+
+/// `--paddle VERSION`: a release pdsave knows the rules of.
+fn parse_release(s: &str) -> Result<pdsave::paddle::outcome::Release, String> {
+    use pdsave::paddle::outcome::Release;
+    Release::parse(s).ok_or_else(|| {
+        let all: Vec<_> = Release::ALL.iter().map(|r| r.name()).collect();
+        format!("not a Paddle release pdsave knows: {s} (one of {})", all.join(", "))
+    })
 }

@@ -139,6 +139,7 @@ fn a_big_array_shared_many_times_is_too_large() {
         LoadOptions {
             return_numpy: true,
             keep_name_table: false,
+            ..Default::default()
         },
     ))
     .unwrap();

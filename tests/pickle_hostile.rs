@@ -386,6 +386,7 @@ fn python2_array_payload_as_binstring() {
         LoadOptions {
             return_numpy: true,
             keep_name_table: false,
+            ..Default::default()
         },
     ))
     .unwrap();

@@ -79,7 +79,7 @@ proptest! {
         // W-NUMPY: when every visible finding is cured by return_numpy=True.
         if !vis.is_empty() && vis.iter().all(|f| f.workaround == Some(Workaround::Numpy)) {
             let g = saved(&x, p).unwrap();
-            let back = view_of(&g, LoadOptions { return_numpy: true, keep_name_table: false });
+            let back = view_of(&g, LoadOptions { return_numpy: true, ..Default::default() });
             let ideal = x.ideal_view(true);
             prop_assert!(diff(&back, &ideal).is_none(), "W-NUMPY: {:?}\n{}", diff(&back, &ideal), snippet(&x, p));
         }

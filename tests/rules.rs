@@ -53,6 +53,7 @@ fn numpy() -> LoadOptions {
     LoadOptions {
         return_numpy: true,
         keep_name_table: false,
+        ..Default::default()
     }
 }
 
@@ -329,6 +330,7 @@ fn l_table_names_tensors_and_drops_the_table() {
         LoadOptions {
             return_numpy: false,
             keep_name_table: true,
+            ..Default::default()
         },
     );
     assert_eq!(

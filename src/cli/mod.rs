@@ -108,11 +108,13 @@ fn dispatch(cmd: Cmd, out: &Out) -> Result<ExitCode, String> {
             paths,
             return_numpy,
             keep_name_table,
+            paddle,
             pretty,
         } => {
             let opts = pdsave::paddle::LoadOptions {
                 return_numpy,
                 keep_name_table,
+                paddle,
             };
             let (ins, several) = inputs(&paths, out)?;
             if several {

@@ -28,6 +28,8 @@ pub enum Form {
     AsIs,
     /// A tensor stream file (L-FILE): the root array is a Tensor of this dtype.
     Tensor(DType),
+    /// A ProgramDesc without ops (L-FILE): `Program.parse_from_string` rebuilds it.
+    Program,
 }
 
 /// What `paddle.load` does with the root object.
@@ -42,6 +44,8 @@ pub enum Mode {
     AsIs,
     /// The root is a Tensor ([`Form::Tensor`]).
     Tensor(DType),
+    /// The root is a `paddle.static.Program` ([`Form::Program`]).
+    Program,
 }
 
 /// Where the load's walk meets a node.
@@ -208,6 +212,7 @@ impl Plan {
                 Form::Pickle => Mode::Parse { tuple_mode: false },
                 Form::AsIs => Mode::AsIs,
                 Form::Tensor(d) => Mode::Tensor(d),
+                Form::Program => Mode::Program,
             },
             root_items: None,
             table_item: None,
@@ -572,7 +577,7 @@ impl Plan {
             Region::Root => match self.mode {
                 Mode::Table => return Fate::Table,
                 Mode::Parse { .. } => Region::Walked,
-                Mode::AsIs => return Fate::Keep,
+                Mode::AsIs | Mode::Program => return Fate::Keep,
                 Mode::Tensor(d) => {
                     return Fate::Tensor {
                         array: id,

@@ -398,6 +398,20 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
         nodes.push(n);
     }
     let root = r(&g.root)?;
+    // The writer's spelling (P-HIST), by skeleton node, so converting back re-encodes it.
+    let d = &g.dialect;
+    let ids = |set: &HashSet<NodeId>| -> J {
+        let mut v: Vec<J> = set.iter().filter_map(|id| r(id).ok()).collect();
+        v.sort_by_key(|j| j.as_u64());
+        J::Array(v)
+    };
+    let dialect = json!({
+        "dtype_int_flags": d.dtype_int_flags,
+        "python2": d.python2,
+        "large_in_frames": d.large_in_frames,
+        "byte_strs": ids(&d.byte_strs),
+        "longs": ids(&d.longs),
+    });
     let aliases: Vec<&String> = order
         .iter()
         .filter_map(|(w, n)| match w {
@@ -411,6 +425,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
         "flavour": g.flavour.map(flavour_label),
         "framed": g.framed,
         "short_strings_distinct": g.short_strings_distinct,
+        "dialect": dialect,
         "root": root,
         "aliases": aliases,
         "nodes": nodes,

@@ -74,6 +74,26 @@ pub fn rebuild<'a>(
         .get("short_strings_distinct")
         .and_then(J::as_bool)
         .unwrap_or(false);
+    if let Some(d) = skeleton.get("dialect") {
+        let flag = |k: &str| d.get(k).and_then(J::as_bool).unwrap_or(false);
+        g.dialect.dtype_int_flags = flag("dtype_int_flags");
+        g.dialect.python2 = flag("python2");
+        g.dialect.large_in_frames = flag("large_in_frames");
+        let set = |k: &str| -> std::collections::HashSet<NodeId> {
+            d.get(k)
+                .and_then(J::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(J::as_u64)
+                        .filter(|&i| (i as usize) < count)
+                        .map(|i| i as NodeId)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        g.dialect.byte_strs = set("byte_strs");
+        g.dialect.longs = set("longs");
+    }
     let id = |v: &J| -> Result<NodeId, String> {
         v.as_u64()
             .filter(|&i| (i as usize) < count)
