@@ -215,19 +215,19 @@ error).\n\nExample:\n  pdsave disasm model.pdparams | head"
         /// The pickle file.
         file: PathBuf,
     },
-    /// Decode a pickle and encode it again (byte-identical for files Paddle wrote)
+    /// Decode a file and encode it again (byte-identical for files Paddle wrote)
     #[command(
         after_long_help = "Exit codes: 0 written; 1 not written (the reason on \
 stderr).\n\nExample:\n  pdsave reencode model.pdparams -o copy.pdparams && cmp \
 model.pdparams copy.pdparams"
     )]
     Reencode {
-        /// The pickle file.
+        /// The file: a pickle, a tensor stream or .pdiparams, a SelectedRows, a ProgramDesc.
         file: PathBuf,
-        /// Where to write the re-encoded pickle.
+        /// Where to write the re-encoded file.
         #[arg(short, long)]
         output: PathBuf,
-        /// Write this protocol instead of the file's.
+        /// Write this protocol instead of the file's (pickles only).
         #[arg(long, value_parser = clap::value_parser!(u8).range(2..=4))]
         protocol: Option<u8>,
     },

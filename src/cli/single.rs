@@ -269,14 +269,10 @@ pub fn disasm(file: &Path, out: &Out) -> Result<ExitCode, String> {
 pub fn reencode(file: &Path, output: &Path, protocol: Option<u8>) -> Result<ExitCode, String> {
     let data =
         pdsave::mapped::Mapped::open_whole(file).map_err(|e| format!("{}: {e}", shown(file)))?;
-    let g = pickle::decode(&data).map_err(|e| format!("{}: {e}", shown(file)))?;
-    let mut opts = EncodeOptions::like(&g);
-    if let Some(p) = protocol {
-        opts.protocol = p;
-    }
     let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
     let w = std::io::BufWriter::new(f);
-    pickle::encode_to(&g, &opts, w).map_err(|e| format!("{}: {e}", shown(output)))?;
+    // Every format pdsave decodes and re-encodes exactly (pickles, tensor streams, ProgramDesc).
+    pdsave::reencode::reencode(&data, protocol, w).map_err(|e| format!("{}: {e}", shown(file)))?;
     Ok(ExitCode::SUCCESS)
 }
 

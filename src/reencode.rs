@@ -1,0 +1,62 @@
+//! `pdsave reencode`: decode one file with its codec and encode it again, in every format
+//! pdsave decodes whose encoder reproduces Paddle's bytes — pickles (with the writer's
+//! protocol, numpy flavour and dialect, P-HIST), tensor streams (one DenseTensor, a
+//! combined `.pdiparams`, a SelectedRows) and legacy ProgramDesc programs (`.pdmodel`,
+//! `__model__`). A PIR JSON program is not re-encoded: its bytes are Paddle's JSON
+//! writer's, which pdsave does not model.
+
+use std::io::Write;
+
+use crate::pickle::{self, EncodeOptions};
+use crate::source::{sniff, Kind};
+use crate::tensor_stream;
+
+/// Re-encodes `data` (a file of kind `sniff(data)`) to `out`; `protocol` overrides a
+/// pickle's. Returns the kind that was re-encoded.
+///
+/// ```
+/// let f = std::fs::read("corpus/cases/y_p3_binary_float32/tensor.pdtensor").unwrap();
+/// let mut out = Vec::new();
+/// pdsave::reencode::reencode(&f, None, &mut out).unwrap();
+/// assert_eq!(out, f);
+/// ```
+pub fn reencode<W: Write>(data: &[u8], protocol: Option<u8>, mut out: W) -> Result<Kind, String> {
+    let kind = sniff(data);
+    let bytes = match kind {
+        Kind::Pickle { .. } => {
+            let g = pickle::decode(data).map_err(|e| e.to_string())?;
+            let mut opts = EncodeOptions::like(&g);
+            if let Some(p) = protocol {
+                opts.protocol = p;
+            }
+            pickle::encode_to(&g, &opts, out).map_err(|e| e.to_string())?;
+            return Ok(kind);
+        }
+        _ if protocol.is_some() => {
+            return Err(format!(
+                "--protocol is for pickles; this is a {}",
+                kind.label()
+            ))
+        }
+        Kind::TensorStream | Kind::CombinedParams { .. } => {
+            let records = tensor_stream::decode_combined(data).map_err(|e| e.to_string())?;
+            let tensors: Vec<_> = records.into_iter().map(|r| r.tensor).collect();
+            tensor_stream::encode_combined(&tensors).map_err(|e| e.to_string())?
+        }
+        Kind::SelectedRows => tensor_stream::decode_selected_rows(data)
+            .and_then(|sr| sr.encode())
+            .map_err(|e| e.to_string())?,
+        Kind::ProgramDesc => {
+            let desc = crate::program::parse_program_desc(data).map_err(|e| e.to_string())?;
+            crate::program::encode_program_desc(&desc)
+        }
+        other => {
+            return Err(format!(
+                "reencode reads pickles, tensor streams and ProgramDesc programs; this is a {}",
+                other.label()
+            ))
+        }
+    };
+    out.write_all(&bytes).map_err(|e| e.to_string())?;
+    Ok(kind)
+}
