@@ -77,3 +77,51 @@ fn every_release_reads_every_writers_files_as_pdsave_says() {
         failures.len()
     );
 }
+
+/// The real-world files of corpus/wild (PROVENANCE.md): the view of every option set is
+/// real Paddle 3.3.1's (expected.*) and, with `--paddle 2.6.2`, real Paddle 2.6.2's
+/// (observed.paddle-2.6.2.*); each inspects, and checks clean (exit 0).
+#[test]
+fn wild_files_view_inspect_and_check_clean() {
+    let cases = load_corpus(&root().join("corpus")).unwrap();
+    let wild: Vec<_> = cases.iter().filter(|c| c.id.starts_with("y_wild_")).collect();
+    assert!(wild.len() >= 4, "{} wild cases", wild.len());
+    let mut failures = Vec::new();
+    for case in wild {
+        for (set, lo) in LoadOptions::SETS {
+            for (release, file) in [
+                (Release::P3_3_1, format!("expected.{set}.json")),
+                (Release::P2_6_2, format!("observed.paddle-2.6.2.{set}.json")),
+            ] {
+                let want: J = serde_json::from_str(
+                    &std::fs::read_to_string(case.dir.join(&file)).unwrap(),
+                )
+                .unwrap();
+                let opts = LoadOptions {
+                    paddle: release,
+                    ..lo
+                };
+                let ours = pdsave::paddle::path::with_loaded(&case.entry, opts, false, |r| {
+                    pdsave::view::view(r)
+                })
+                .unwrap_or_else(|e| J::String(e.to_string()));
+                let (a, b) = if case.unordered {
+                    (sorted_items(&ours), sorted_items(&want))
+                } else {
+                    (ours, want)
+                };
+                if let Some(d) = pdsave::view::diff(&a, &b) {
+                    failures.push(format!("{} {file}: {d}", case.id));
+                }
+            }
+        }
+        if let Err(e) = pdsave::inspect::inspect(&case.entry) {
+            failures.push(format!("{}: inspect: {e}", case.id));
+        }
+        let report = pdsave::check::check(&case.entry);
+        if report.exit_code != 0 {
+            failures.push(format!("{}: check exits {}", case.id, report.exit_code));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

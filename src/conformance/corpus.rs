@@ -124,8 +124,10 @@ pub fn load_corpus(root: &Path) -> Result<Vec<Case>, String> {
         root.to_path_buf()
     };
     let rd = std::fs::read_dir(&cases_dir).map_err(|e| format!("{}: {e}", cases_dir.display()))?;
+    // The real-world files of packages (corpus/wild, spec/validate.md) are cases too.
+    let wild = std::fs::read_dir(root.join("wild")).into_iter().flatten();
     let mut out = Vec::new();
-    for e in rd.flatten() {
+    for e in rd.flatten().chain(wild.flatten()) {
         let dir = e.path();
         let Ok(text) = std::fs::read_to_string(dir.join("case.json")) else {
             continue;
