@@ -445,6 +445,64 @@ def build_cases():
     return cases
 
 
+def next_cases():
+    """Paddle's development branch (V-NEXT): ``reduce_DenseTensor`` returns
+    ``(paddle.framework.io_utils._reconstruct_dense_tensor_data, (np.array(tensor),))`` and
+    ``paddle.load`` unpickles through ``RestrictedUnpickler``; assembled under numpy 2 from
+    the objects of the 3.3.1 static-tensor cases. Kind ``i`` until a release ships it:
+    their views are what the releases do (AttributeError: no release has the function)."""
+    import types
+
+    import paddle.framework.io_utils as io_utils
+
+    def _reconstruct_dense_tensor_data(data):
+        return data
+
+    _reconstruct_dense_tensor_data.__module__ = "paddle.framework.io_utils"
+    _reconstruct_dense_tensor_data.__qualname__ = "_reconstruct_dense_tensor_data"
+    io_utils._reconstruct_dense_tensor_data = _reconstruct_dense_tensor_data
+
+    class StaticTensor:
+        def __init__(self, a):
+            self.a = a
+
+        def __reduce__(self):
+            return (_reconstruct_dense_tensor_data, (self.a,))
+
+    out = []
+    for proto in (2, 4):
+        src = f"y_p3_proto{proto}_static_tensor"
+        arr = pickle.loads(load_corpus_pickle(src, "tensor.pdtensor"), encoding="latin1")
+        out.append((f"i_next_proto{proto}_static_tensor", pickle.dumps(StaticTensor(arr), protocol=proto),
+                    "tensor.pdtensor", proto, f"{src}'s tensor as the development branch writes it."))
+        raw = load_corpus_pickle(f"i_p3_proto{proto}_faq2_static_tensor_with_ndarray", "obj.pdparams")
+        objs = pickle.loads(raw, encoding="latin1")
+        out.append((f"i_next_proto{proto}_static_tensor_with_ndarray",
+                    pickle.dumps([StaticTensor(objs[0]), objs[1]], protocol=proto), "obj.pdparams", proto,
+                    "i_p3_proto*_faq2_static_tensor_with_ndarray's objects in the new form."))
+    del types
+    for cid, data, fname, proto, notes in out:
+        d = os.path.join(CASES, cid)
+        os.makedirs(d, exist_ok=True)
+        for fn in os.listdir(d):
+            os.remove(os.path.join(d, fn))
+        with open(os.path.join(d, fname), "wb") as f:
+            f.write(data)
+        meta = {"id": cid, "kind": "i", "entry": fname, "format": "pickle",
+                "writer": {"paddle": None, "numpy": None, "python": "3.11",
+                           "api": "assembled (corpus/historical.py --next): paddle.save of "
+                                  "Paddle's development branch (static DenseTensor)",
+                           "protocol": proto, "pir": None},
+                "python": None, "notes": notes + " No release reads it: pickle.load raises "
+                "AttributeError (no _reconstruct_dense_tensor_data in paddle.framework.io_utils).",
+                "tags": ["next_paddle", "static_tensor"], "files": [fname], "has_expected": True,
+                "rules": ["V-NEXT"]}
+        with open(os.path.join(d, "case.json"), "w") as f:
+            json.dump(meta, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        print(f"{cid}: {len(data)} bytes")
+
+
 def assemble():
     import numpy as np
 
@@ -480,13 +538,14 @@ def views(check):
     warnings.simplefilter("ignore")
     bad = 0
     for cid in sorted(os.listdir(CASES)):
-        if not cid.startswith("y_hist_"):
+        if not cid.startswith(("y_hist_", "i_next_")):
             continue
         d = os.path.join(CASES, cid)
         meta = json.load(open(os.path.join(d, "case.json")))
         path = os.path.join(d, meta["entry"])
-        with open(path, "rb") as f:
-            pickle.load(f, encoding="latin1")
+        if cid.startswith("y_"):
+            with open(path, "rb") as f:
+                pickle.load(f, encoding="latin1")
         for name, opts in [("default", {}), ("return_numpy", {"return_numpy": True}),
                            ("keep_name_table", {"keep_name_table": True})]:
             text = view.dumps(view.load_view(path, **opts))
@@ -508,9 +567,12 @@ def main():
     ap.add_argument("--assemble", action="store_true")
     ap.add_argument("--views", action="store_true")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--next", action="store_true", help="the development branch's form (numpy 2)")
     a = ap.parse_args()
     if a.assemble:
         assemble()
+    if a.next:
+        next_cases()
     if a.views:
         return views(a.check)
     return 0

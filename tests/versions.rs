@@ -84,7 +84,10 @@ fn every_release_reads_every_writers_files_as_pdsave_says() {
 #[test]
 fn wild_files_view_inspect_and_check_clean() {
     let cases = load_corpus(&root().join("corpus")).unwrap();
-    let wild: Vec<_> = cases.iter().filter(|c| c.id.starts_with("y_wild_")).collect();
+    let wild: Vec<_> = cases
+        .iter()
+        .filter(|c| c.id.starts_with("y_wild_"))
+        .collect();
     assert!(wild.len() >= 4, "{} wild cases", wild.len());
     let mut failures = Vec::new();
     for case in wild {
@@ -93,10 +96,9 @@ fn wild_files_view_inspect_and_check_clean() {
                 (Release::P3_3_1, format!("expected.{set}.json")),
                 (Release::P2_6_2, format!("observed.paddle-2.6.2.{set}.json")),
             ] {
-                let want: J = serde_json::from_str(
-                    &std::fs::read_to_string(case.dir.join(&file)).unwrap(),
-                )
-                .unwrap();
+                let want: J =
+                    serde_json::from_str(&std::fs::read_to_string(case.dir.join(&file)).unwrap())
+                        .unwrap();
                 let opts = LoadOptions {
                     paddle: release,
                     ..lo

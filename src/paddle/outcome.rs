@@ -77,6 +77,14 @@ impl Release {
     }
 }
 
+impl Release {
+    /// Whether `paddle.framework.io_utils._reconstruct_dense_tensor_data` exists (the
+    /// development branch's static-tensor form, V-NEXT): in no release yet.
+    pub fn has_reconstruct_dense_tensor(self) -> bool {
+        false
+    }
+}
+
 impl std::fmt::Display for Release {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

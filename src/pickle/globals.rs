@@ -533,6 +533,7 @@ pub fn meaning(sym: Sym) -> &'static str {
         Sym::OrderedDict => "OrderedDict",
         Sym::CodecsEncode => "protocol-2 bytes: _codecs.encode(text, 'latin1')",
         Sym::Eval => "Paddle static tensor: eval('data', {'data': array}) — safe only in this exact form, which the decoder checks",
+        Sym::ReconstructDenseTensor => "Paddle static tensor (next release): _reconstruct_dense_tensor_data(array), which returns the array",
     }
 }
 

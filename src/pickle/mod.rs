@@ -86,6 +86,9 @@ pub enum Sym {
     CodecsEncode,
     /// `builtins.eval`: only Paddle's static-tensor form `eval('data', {'data': array})`.
     Eval,
+    /// `paddle.framework.io_utils._reconstruct_dense_tensor_data(array)`: the static-tensor
+    /// form of Paddle's development branch (no release writes it yet, spec/versions.md V-NEXT).
+    ReconstructDenseTensor,
 }
 
 /// An allowlisted global: module and name exactly as written, and its meaning.
@@ -130,6 +133,11 @@ pub const ALLOWED_GLOBALS: &[Global] = &[
     g("_codecs", "encode", Sym::CodecsEncode),
     g("builtins", "eval", Sym::Eval),
     g("__builtin__", "eval", Sym::Eval),
+    g(
+        "paddle.framework.io_utils",
+        "_reconstruct_dense_tensor_data",
+        Sym::ReconstructDenseTensor,
+    ),
 ];
 
 /// Looks a (module, name) pair up in the allowlist.
@@ -157,6 +165,7 @@ impl Sym {
             Sym::OrderedDict => "OrderedDict",
             Sym::CodecsEncode => "encode",
             Sym::Eval => "eval",
+            Sym::ReconstructDenseTensor => "_reconstruct_dense_tensor_data",
         }
     }
 }
@@ -175,6 +184,7 @@ pub fn global_for(sym: Sym, protocol: u8, flavour: Flavour) -> Global {
         Sym::NdArrayType | Sym::DtypeType => "numpy",
         Sym::OrderedDict => "collections",
         Sym::CodecsEncode => "_codecs",
+        Sym::ReconstructDenseTensor => "paddle.framework.io_utils",
         Sym::Tuple
         | Sym::Set
         | Sym::FrozenSet
@@ -341,6 +351,9 @@ pub struct Dialect {
     pub byte_strs: HashSet<NodeId>,
     /// Python 2: the int nodes written as `long` (LONG, LONG1, LONG4).
     pub longs: HashSet<NodeId>,
+    /// Static tensors written as `paddle.framework.io_utils._reconstruct_dense_tensor_data
+    /// (array)` (Paddle's development branch) instead of `eval('data', {'data': array})`.
+    pub static_tensor_fn: bool,
 }
 
 impl<'a> Graph<'a> {
@@ -591,6 +604,7 @@ mod tests {
             Sym::OrderedDict,
             Sym::CodecsEncode,
             Sym::Eval,
+            Sym::ReconstructDenseTensor,
         ];
         for sym in syms {
             for protocol in 0..=5 {

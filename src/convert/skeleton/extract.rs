@@ -409,6 +409,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
         "dtype_int_flags": d.dtype_int_flags,
         "python2": d.python2,
         "large_in_frames": d.large_in_frames,
+        "static_tensor_fn": d.static_tensor_fn,
         "byte_strs": ids(&d.byte_strs),
         "longs": ids(&d.longs),
     });

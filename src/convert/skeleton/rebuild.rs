@@ -79,6 +79,7 @@ pub fn rebuild<'a>(
         g.dialect.dtype_int_flags = flag("dtype_int_flags");
         g.dialect.python2 = flag("python2");
         g.dialect.large_in_frames = flag("large_in_frames");
+        g.dialect.static_tensor_fn = flag("static_tensor_fn");
         let set = |k: &str| -> std::collections::HashSet<NodeId> {
             d.get(k)
                 .and_then(J::as_array)

@@ -176,6 +176,17 @@ impl<'a> Vm<'a, '_> {
                 }
                 Node::StaticTensor { array: env[0].1 }
             }
+            // Paddle's development branch: `reduce_DenseTensor` returns
+            // `(_reconstruct_dense_tensor_data, (np.array(tensor),))` (V-NEXT).
+            (Sym::ReconstructDenseTensor, [Node::NdArray(_)]) => {
+                self.g.dialect.static_tensor_fn = true;
+                Node::StaticTensor { array: a[0] }
+            }
+            (Sym::ReconstructDenseTensor, _) => {
+                return Err(bad(
+                    "only Paddle's form _reconstruct_dense_tensor_data(ndarray) is allowed",
+                ))
+            }
             _ => return Err(bad("arguments do not match the allowed form")),
         };
         Ok(self.add(new))

@@ -461,6 +461,17 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                 let args = V::Tuple(vec![V::Tuple(vec![V::Node(*name), V::Node(*array)])]);
                 self.save_reduce_fl(Sym::Tuple, Flavour::Numpy2, args, key, None, depth)
             }
+            Node::StaticTensor { array } if self.dialect.static_tensor_fn => {
+                let args = V::Tuple(vec![V::Node(*array)]);
+                self.save_reduce_fl(
+                    Sym::ReconstructDenseTensor,
+                    Flavour::Numpy2,
+                    args,
+                    key,
+                    None,
+                    depth,
+                )
+            }
             Node::StaticTensor { array } => {
                 let data = || V::Str("data", Some(Key::Const("data")));
                 let args = V::Tuple(vec![
