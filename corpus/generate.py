@@ -581,6 +581,22 @@ obj = {'first': inner, 'second': inner, 'tensors': [t, t], 'strs': (s, s)}
 paddle.save(obj, 'obj.pdparams', protocol=PROTO)
 """, entry="obj.pdparams", tags=["shared_refs", "nested", "tensor_tuple"])
 
+    # ---------------- saves that succeed while the load raises
+    add("set_holding_tensor", """\
+t = paddle.to_tensor(rng.standard_normal((3,)).astype('float32'))
+paddle.save({'s': {t, 1}, 'epoch': 3}, 'obj.pdparams', protocol=PROTO)
+""", entry="obj.pdparams", tags=["set", "tensor_tuple", "load_error"],
+        notes="paddle.save pickles the Tensor in the set as (name, ndarray): the tuple is "
+              "unhashable, so pickle.load raises TypeError adding it to the set (the save "
+              "succeeds, the load cannot).")
+
+    add("tensor_as_dict_key", """\
+t = paddle.to_tensor(rng.standard_normal((2,)).astype('float32'))
+paddle.save({t: 'value'}, 'obj.pdparams', protocol=PROTO)
+""", entry="obj.pdparams", tags=["tensor_tuple", "load_error"],
+        notes="dict keys are not walked by paddle.save: the Tensor key is pickled as "
+              "(name, ndarray), unhashable, and pickle.load raises TypeError.")
+
     # ---------------- FAQ non-unique decodings (kind i)
     add("faq1_tensor_with_tuple", """\
 t = paddle.to_tensor(rng.standard_normal((2,)).astype('float32'))

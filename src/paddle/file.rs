@@ -73,17 +73,6 @@ pub fn tensor_value<'a>(t: &DenseTensor<'a>, opts: LoadOptions) -> Result<Loaded
 /// ```
 pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Loaded<'_>, LoadError> {
     let g = match pickle::decode(data) {
-        // No release has the development branch's `_reconstruct_dense_tensor_data` yet:
-        // `pickle.load` cannot find it (V-NEXT).
-        Ok(g) if g.dialect.static_tensor_fn && !opts.paddle.has_reconstruct_dense_tensor() => {
-            return Err(LoadError::Python {
-                class: PyExc::AttributeError,
-                message: "Can't get attribute '_reconstruct_dense_tensor_data' on <module \
-                          'paddle.framework.io_utils'> (Paddle's development branch writes \
-                          static tensors so; no release reads them yet)"
-                    .into(),
-            })
-        }
         Ok(g) => return Loaded::new(g, Form::Pickle, opts),
         Err(e) => match python_class(&e) {
             Some(PyExc::UnpicklingError) => e,

@@ -331,6 +331,10 @@ pub struct Graph<'a> {
     /// How the writer spelled what the objects do not show (old numpy, Python 2, CPython
     /// 3.6); the encoder follows it (spec/pickle.md P-HIST).
     pub dialect: Dialect,
+    /// The first unhashable dict key or set item (offset, Python type): the file decodes,
+    /// but CPython's unpickler raises TypeError there (`paddle.save` of a set holding a
+    /// Tensor writes such a file; L-FILE).
+    pub unhashable: Option<(usize, &'static str)>,
 }
 
 /// The writer's spelling of a pickle beyond its protocol and numpy module path, as far as
@@ -378,6 +382,7 @@ impl<'a> Graph<'a> {
             consumed: 0,
             short_strings_distinct: false,
             dialect: Dialect::default(),
+            unhashable: None,
         }
     }
     pub fn add(&mut self, n: Node<'a>) -> NodeId {

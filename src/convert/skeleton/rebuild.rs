@@ -280,7 +280,10 @@ pub fn rebuild<'a>(
         }
     }
     // Dict keys and set items must be hashable, as Python requires when it unpickles
-    // (found by the `convert` fuzz target: a tampered skeleton keyed a dict by a dict).
+    // (found by the `convert` fuzz target: a tampered skeleton keyed a dict by a dict) —
+    // except a Tensor's `(name, ndarray)` form, which `paddle.save` writes for a set
+    // holding a Tensor or a Tensor dict key: the graph records it, and loading raises
+    // TypeError as `pickle.load` does (L-FILE).
     let mut memo: HashMap<NodeId, bool> = HashMap::new();
     for (i, n) in g.nodes.iter().enumerate() {
         let keys: Vec<NodeId> = match n {
@@ -290,9 +293,12 @@ pub fn rebuild<'a>(
         };
         for k in keys {
             if !hashable(&g, k, &mut memo) {
-                return Err(format!(
-                    "node {i}: a key or set item (node {k}) is not hashable"
-                ));
+                if !matches!(g.node(k), Node::DynTensor { .. }) {
+                    return Err(format!(
+                        "node {i}: a key or set item (node {k}) is not hashable"
+                    ));
+                }
+                g.unhashable.get_or_insert((0, "numpy.ndarray"));
             }
         }
     }

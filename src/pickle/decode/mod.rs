@@ -232,10 +232,24 @@ impl<'a> Vm<'a, '_> {
 
     /// Inserts into a dict node with Python's semantics: an equal key keeps its place and
     /// its first key object, the value is replaced.
+    /// The hash key of a dict key or set item; `None` for an unhashable one, which CPython's
+    /// unpickler raises TypeError on (no code runs): the graph records it
+    /// ([`Graph::unhashable`]) and keeps the item, so the file still decodes.
+    fn key_or_unhashable(&mut self, item: NodeId, i: &Instr) -> Result<Option<Key>, PickleError> {
+        match self.key(item, 0, i) {
+            Ok(k) => Ok(Some(k)),
+            Err(PickleError::Unhashable { offset, found, .. }) => {
+                self.g.unhashable.get_or_insert((offset, found));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn dict_set(&mut self, d: NodeId, k: NodeId, v: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key(k, 0, i)?;
+        let key = self.key_or_unhashable(k, i)?;
         let idx = self.index.entry(d).or_default();
-        let pos = idx.get(&key).copied();
+        let pos = key.as_ref().and_then(|key| idx.get(key).copied());
         let items = match self.g.nodes.get_mut(d as usize) {
             Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
             Some(other) => {
@@ -260,7 +274,9 @@ impl<'a> Vm<'a, '_> {
                 }
             }
             None => {
-                idx.insert(key, items.len());
+                if let Some(key) = key {
+                    idx.insert(key, items.len());
+                }
                 items.push((k, v));
             }
         }
@@ -268,14 +284,16 @@ impl<'a> Vm<'a, '_> {
     }
 
     fn set_add(&mut self, s: NodeId, item: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key(item, 0, i)?;
+        let key = self.key_or_unhashable(item, i)?;
         let idx = self.index.entry(s).or_default();
-        if idx.contains_key(&key) {
+        if key.as_ref().is_some_and(|k| idx.contains_key(k)) {
             return Ok(());
         }
         match self.g.nodes.get_mut(s as usize) {
             Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
-                idx.insert(key, items.len());
+                if let Some(key) = key {
+                    idx.insert(key, items.len());
+                }
                 items.push(item);
                 Ok(())
             }
