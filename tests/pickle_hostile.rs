@@ -490,3 +490,26 @@ fn dtype_flags_only_as_numpy_wrote_them() {
         }
     }
 }
+
+/// What `inspect` and `check` say about a pickle pdsave does not read: hostile (runs code)
+/// or only unfamiliar (numpy's own objects in a form no known writer produces), and what to
+/// do about it.
+#[test]
+fn refusals_say_whether_hostile_or_unfamiliar_and_what_to_do() {
+    let hostile = err(b"cos\nsystem\n(S'echo pwned'\ntR.").explain();
+    assert!(
+        hostile.starts_with("hostile: it calls os.system"),
+        "{hostile}"
+    );
+    let odd = err(&dtype_pickle(b"K\x01", b"K\x01")).explain();
+    assert!(odd.starts_with("unfamiliar, not hostile"), "{odd}");
+    assert!(
+        odd.contains("numpy.dtype") && odd.contains("pdsave disasm"),
+        "{odd}"
+    );
+    let unknown = err(b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n.").explain();
+    assert!(
+        unknown.starts_with("unfamiliar: torch._utils._rebuild_tensor_v2"),
+        "{unknown}"
+    );
+}

@@ -413,8 +413,10 @@ pub fn inspect_source(
         Form::File(f) if f.kind.is_pickle() => {
             let g = pickle::decode(f).map_err(|e| {
                 format!(
-                    "{}: a pickle pdsave does not read: {e} (`pdsave check` tells whether it is safe)",
-                    path.display()
+                    "{}: a pickle pdsave does not read: {e}\n  why: {}\n  (`pdsave check` lists \
+                     every global it calls)",
+                    path.display(),
+                    e.explain()
                 )
             })?;
             let (r, found) = pickle_report(path, Format::File(f.kind), &g);

@@ -564,6 +564,61 @@ impl PickleError {
         }
     }
 
+    /// Why pdsave does not read these bytes, in a user's words: which object or opcode,
+    /// whether it looks hostile (something that runs code) or only unfamiliar (a form of
+    /// numpy's, Python's or Paddle's objects no known writer produces, spec/pickle.md
+    /// P-HIST), and what to do.
+    pub fn explain(&self) -> String {
+        use PickleError::*;
+        const REPORT: &str = "if a Paddle, numpy or Python release wrote this file, please \
+            report it to pdsave with the output of `pdsave disasm FILE` and the versions used";
+        match self {
+            ForbiddenGlobal { module, name, .. } => match globals::danger(module, name) {
+                Some(what) => format!(
+                    "hostile: it calls {module}.{name} ({what}); paddle.load would run it. \
+                     Do not load this file with Paddle"
+                ),
+                None => format!(
+                    "unfamiliar: {module}.{name} is not an object Paddle, numpy or Python's \
+                     pickler write in a Paddle file (another library's class, or a way to run \
+                     code); pdsave never imports it. Load it only if you trust its source; \
+                     {REPORT}"
+                ),
+            },
+            BadCall { module, name, .. } => format!(
+                "unfamiliar, not hostile by itself: {module}.{name} is numpy's, Python's or \
+                 Paddle's own, but this call is in a form no numpy, CPython or Paddle release \
+                 pdsave knows writes; {REPORT}"
+            ),
+            BadType {
+                opcode,
+                expected,
+                found,
+                ..
+            } => format!(
+                "unfamiliar: {opcode} is given a {found} where Python's and numpy's picklers \
+                 put {expected}; {REPORT}"
+            ),
+            BadBuild { target, .. } => format!(
+                "unfamiliar: the state given to {target} is not in a form numpy writes; {REPORT}"
+            ),
+            ForbiddenOpcode { opcode, .. } => format!(
+                "unfamiliar: {opcode} builds instances of arbitrary classes (custom objects, \
+                 or a way to run code); Paddle's files never use it. Load it only if you trust \
+                 its source; {REPORT}"
+            ),
+            MemoMissing { .. } => format!(
+                "damaged or crafted: it reads a memo slot it never \
+                wrote (CPython refuses it too); {REPORT}"
+            ),
+            Limit { .. } | TooDeep { .. } => {
+                "past pdsave's limits (nesting or sizes): it may be crafted to exhaust memory"
+                    .into()
+            }
+            _ => "damaged: not a complete pickle (truncated, or not a pickle at all)".into(),
+        }
+    }
+
     /// Byte offset the error refers to, when it refers to one.
     pub fn offset(&self) -> Option<usize> {
         use PickleError::*;
