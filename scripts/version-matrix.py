@@ -202,8 +202,8 @@ def render():
     with open(os.path.join(VERSIONS, "matrix.json"), "w") as f:
         json.dump(data, f, indent=0, sort_keys=True)
         f.write("\n")
-    table = table_md(cells, readers)
-    for doc in (os.path.join(ROOT, "README.md"), os.path.join(ROOT, "spec", "versions.md")):
+    for doc, table in ((os.path.join(ROOT, "README.md"), summary_md(cells)),
+                       (os.path.join(ROOT, "spec", "versions.md"), table_md(cells, readers))):
         text = open(doc).read()
         a, b = "<!-- matrix:begin -->", "<!-- matrix:end -->"
         if a in text:
@@ -212,6 +212,43 @@ def render():
             text = pre + a + "\n" + table + b + post
             open(doc, "w").write(text)
     print(f"{len(cells)} cells, {len(changing)} change behaviour")
+
+
+def releases_label(rs):
+    """'3.0.0–3.3.1' for a run of consecutive releases, else a list."""
+    idx = sorted(RELEASES.index(r) for r in set(rs))
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{RELEASES[idx[0]]}–{RELEASES[idx[-1]]}"
+    return ", ".join(RELEASES[i] for i in idx)
+
+
+def summary_md(cells):
+    """One row per save API: how many cells, how many change, and which upgrade (writer →
+    reader) changes what."""
+    out = [f"{len(cells)} (writer, reader, case) cells measured with real Paddle, "
+           f"{sum(1 for c in cells if c['result'] != 'same')} of them change behaviour "
+           "(the reader's `paddle.load` is not the writer's own); per API "
+           "(`spec/versions.md` has every writer × reader table):\n",
+           "| save API | cells | change | where |", "|---|---:|---:|---|"]
+    apis = []
+    for c in cells:
+        if c["api"] not in apis:
+            apis.append(c["api"])
+    for api in apis:
+        cs = [c for c in cells if c["api"] == api]
+        ch = [c for c in cs if c["result"] != "same"]
+        groups = {}
+        for c in ch:
+            own = c["own"].replace("error ", "raises ")
+            what = ("raises " + c["result"][len("error "):] if c["result"].startswith("error")
+                    else f"loads, where the writer's own release {own}")
+            groups.setdefault((c["case"], what), []).append(c)
+        where = []
+        for (case, what), g in sorted(groups.items()):
+            where.append(f"`{case}` written by {releases_label(c['writer'] for c in g)}, read by "
+                         f"{releases_label(c['reader'] for c in g)}: {what}")
+        out.append(f"| {api} | {len(cs)} | {len(ch)} | {'; '.join(where) or 'every release reads every release alike'} |")
+    return "\n".join(out) + "\n"
 
 
 def table_md(cells, readers):
