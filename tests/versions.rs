@@ -127,3 +127,115 @@ fn wild_files_view_inspect_and_check_clean() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// The path-form corner cases of `scripts/path-corners.py`, built the same way, against
+/// what real Paddle 2.6.2 and 3.3.1 raised (`corpus/versions/path-corners/<release>.json`):
+/// a `static.save` prefix without `.pdiparams` is `{}`, a PIR one ValueError, a zip named
+/// `.pdparams` ValueError; a `__model__` directory with a stray file loads in 2.6.2 and is
+/// TypeError in 3.3.1, a `sub/model.txt` is 2.6.2's FileNotFoundError, a missing variable
+/// file its RuntimeError; a variable directory with a stray file is ValueError.
+#[test]
+fn path_corner_cases_raise_as_each_release_does() {
+    let c = root().join("corpus/cases");
+    let tmp = std::env::temp_dir().join(format!("pdsave-corners-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let mut failures = Vec::new();
+    for (release, file) in [(Release::P2_6_2, "2.6.2"), (Release::P3_3_1, "3.3.1")] {
+        let want: J = serde_json::from_str(
+            &std::fs::read_to_string(
+                root().join(format!("corpus/versions/path-corners/{file}.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        for fam in ["p2", "p3"] {
+            let r = tmp.join(format!("{file}-{fam}"));
+            let legacy = |p2: &str, p3: &str| c.join(if fam == "p2" { p2 } else { p3 });
+            copy_dir(
+                &legacy(
+                    "y_p2_static_save_pdmodel",
+                    "y_p3_legacy_static_save_pdmodel",
+                ),
+                &r.join("A"),
+            );
+            copy_dir(&c.join("y_p3_pir_static_save_json"), &r.join("B"));
+            // a zip archive (PK) named .pdparams
+            std::fs::write(r.join("c.pdparams"), b"PK\x03\x04\x14\x00\x00\x00\x00\x00").unwrap();
+            let inf = legacy(
+                "y_p2_inference_model_dir",
+                "y_p3_legacy_inference_model_dir",
+            )
+            .join("model");
+            copy_dir(&inf, &r.join("dir_with_stray_readme"));
+            std::fs::write(r.join("dir_with_stray_readme/readme.txt"), "hi").unwrap();
+            copy_dir(&inf, &r.join("dir_with_sub_model_txt/sub"));
+            copy_dir(&inf, &r.join("dir_with_sub_model_txt"));
+            std::fs::remove_dir_all(r.join("dir_with_sub_model_txt/sub")).unwrap();
+            std::fs::create_dir_all(r.join("dir_with_sub_model_txt/sub")).unwrap();
+            std::fs::write(r.join("dir_with_sub_model_txt/sub/model.txt"), "hi").unwrap();
+            copy_dir(&inf, &r.join("dir_missing_variable_file"));
+            let mut vars: Vec<_> = std::fs::read_dir(&inf)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "__model__")
+                .collect();
+            vars.sort();
+            std::fs::remove_file(r.join("dir_missing_variable_file").join(&vars[0])).unwrap();
+            let sv = legacy("y_p2_save_vars_dir", "y_p3_legacy_save_vars_dir").join("model");
+            copy_dir(&sv, &r.join("vars_dir_with_stray_readme"));
+            std::fs::write(r.join("vars_dir_with_stray_readme/readme.txt"), "hi").unwrap();
+            for (name, path) in [
+                ("static_save_prefix_without_pdiparams", r.join("A/model")),
+                ("pir_static_save_prefix", r.join("B/model")),
+                ("zip_named_pdparams", r.join("c.pdparams")),
+                ("dir_with_stray_readme", r.join("dir_with_stray_readme")),
+                ("dir_with_sub_model_txt", r.join("dir_with_sub_model_txt")),
+                (
+                    "dir_missing_variable_file",
+                    r.join("dir_missing_variable_file"),
+                ),
+                (
+                    "vars_dir_with_stray_readme",
+                    r.join("vars_dir_with_stray_readme"),
+                ),
+            ] {
+                let opts = LoadOptions {
+                    paddle: release,
+                    ..Default::default()
+                };
+                let ours = pdsave::paddle::path::with_loaded(&path, opts, false, |r| {
+                    pdsave::view::view(r)
+                });
+                let ours = match ours {
+                    Ok(v) => match (v.get("error"), v["result"]["items"].as_array()) {
+                        (Some(e), _) => format!("error {}", e.as_str().unwrap()),
+                        (None, Some(items)) => format!("dict {}", items.len()),
+                        _ => "other".to_string(),
+                    },
+                    Err(e) => format!("no view: {e}"),
+                };
+                let key = format!("{fam}/{name}");
+                if want[&key] != ours.as_str() {
+                    failures.push(format!(
+                        "Paddle {file} {key}: real {} pdsave {ours}",
+                        want[&key]
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
