@@ -41,13 +41,16 @@ def tag_of(release):
 
 def writer_of_case(cid):
     """(release, numpy tag or '') of a case id, None if not a generator case."""
-    t = cid.split("_")[1]
+    parts = cid.split("_")
+    if len(parts) < 3:
+        return None
+    t = parts[1]
     for r in RELEASES:
-        base = tag_of(r)
-        if t == base:
+        if t == tag_of(r):
             return r, ""
-        if t.startswith(base + "n") and t[len(base) + 1:].isdigit():
-            return r, t[len(base):]
+        for base in {tag_of(r), "p" + r.replace(".", "")}:
+            if t.startswith(base + "n") and t[len(base) + 1:].isdigit():
+                return r, t[len(base):]
     return None
 
 
@@ -67,7 +70,7 @@ def matrix_cases(dirs):
     return out
 
 
-def read(reader, dirs):
+def read(reader, dirs, merge=False):
     cases = matrix_cases(dirs)
     os.makedirs(READS, exist_ok=True)
     batched = [c for c in cases if c[2]["format"] in ("pickle", "tensor_stream")]
@@ -92,6 +95,11 @@ def read(reader, dirs):
     for c in isolated:
         run([c])
     path = os.path.join(READS, f"{reader}.jsonl")
+    if merge and os.path.isfile(path):
+        # keep the reads of cases not under DIR... (new writers are added to the old reads)
+        for line in open(path):
+            rec = json.loads(line)
+            results.setdefault(rec["case"], rec["view"])
     with open(path, "w") as f:
         for cid in sorted(results):
             f.write(json.dumps({"case": cid, "view": results[cid]}, sort_keys=True) + "\n")
@@ -339,6 +347,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("read")
     r.add_argument("--reader", required=True, choices=RELEASES)
+    r.add_argument("--merge", action="store_true",
+                   help="add these cases to the committed reads instead of replacing them")
     r.add_argument("dirs", nargs="+")
     sub.add_parser("render")
     i = sub.add_parser("import")
@@ -351,7 +361,7 @@ def main():
         import paddle
 
         assert paddle.__version__ == a.reader, (paddle.__version__, a.reader)
-        read(a.reader, a.dirs)
+        read(a.reader, a.dirs, a.merge)
     else:
         render()
     return 0
