@@ -317,6 +317,9 @@ fn parse_release(s: &str) -> Result<pdsave::paddle::outcome::Release, String> {
     use pdsave::paddle::outcome::Release;
     Release::parse(s).ok_or_else(|| {
         let all: Vec<_> = Release::ALL.iter().map(|r| r.name()).collect();
-        format!("not a Paddle release pdsave knows: {s} (one of {})", all.join(", "))
+        format!(
+            "not a Paddle release pdsave knows: {s} (one of {})",
+            all.join(", ")
+        )
     })
 }
