@@ -66,12 +66,16 @@ def matrix_cases(dirs):
             meta = json.load(open(p))
             if meta.get("entry") is None:
                 continue
-            out.append((cid, os.path.join(d, cid), meta))
+            # the files of a case another release wrote byte for byte live in that case
+            out.append((cid, os.path.join(d, meta.get("same_files_as") or cid), meta))
     return out
 
 
-def read(reader, dirs, merge=False):
+def read(reader, dirs, merge=False, option_set="default"):
     cases = matrix_cases(dirs)
+    if option_set != "default":
+        # the option sets change what files give, not how prefixes and directories load
+        cases = [c for c in cases if c[2]["format"] in ("pickle", "tensor_stream")]
     os.makedirs(READS, exist_ok=True)
     batched = [c for c in cases if c[2]["format"] in ("pickle", "tensor_stream")]
     isolated = [c for c in cases if c[2]["format"] not in ("pickle", "tensor_stream")]
@@ -79,14 +83,14 @@ def read(reader, dirs, merge=False):
 
     def run(chunk):
         spec = {"cases": [{"id": cid, "dir": os.path.abspath(d), "entry": m["entry"],
-                           "options": ["default"]} for cid, d, m in chunk]}
+                           "options": [option_set]} for cid, d, m in chunk]}
         _, data, _ = generate.run_child("--child-load", spec)
         for line in (data or "").splitlines():
             rec = json.loads(line)
             if "done" in rec:
-                v = rec["views"].get("default")
+                v = rec["views"].get(option_set)
                 results[rec["done"]] = json.loads(v) if v else {
-                    "unrepresentable": rec["views"].get("default_failure")}
+                    "unrepresentable": rec["views"].get(option_set + "_failure")}
         for cid, _, _ in chunk:
             results.setdefault(cid, {"crash": True})
 
@@ -94,7 +98,8 @@ def read(reader, dirs, merge=False):
         run(batched[i:i + 40])
     for c in isolated:
         run([c])
-    path = os.path.join(READS, f"{reader}.jsonl")
+    suffix = "" if option_set == "default" else "." + option_set
+    path = os.path.join(READS, f"{reader}{suffix}.jsonl")
     if merge and os.path.isfile(path):
         # keep the reads of cases not under DIR... (new writers are added to the old reads)
         for line in open(path):
@@ -137,7 +142,7 @@ def outcome(view):
 def load_reads():
     reads = {}
     for r in RELEASES:
-        p = os.path.join(READS, f"{r}.jsonl")
+        p = os.path.join(READS, f"{r}.jsonl")  # the default set: the matrix
         if os.path.isfile(p):
             reads[r] = {json.loads(l)["case"]: json.loads(l)["view"] for l in open(p)}
     return reads
@@ -347,6 +352,9 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("read")
     r.add_argument("--reader", required=True, choices=RELEASES)
+    r.add_argument("--set", default="default",
+                   choices=["default", "return_numpy", "keep_name_table"],
+                   help="the option set (not default: pickles and tensor streams only)")
     r.add_argument("--merge", action="store_true",
                    help="add these cases to the committed reads instead of replacing them")
     r.add_argument("dirs", nargs="+")
@@ -361,7 +369,7 @@ def main():
         import paddle
 
         assert paddle.__version__ == a.reader, (paddle.__version__, a.reader)
-        read(a.reader, a.dirs, a.merge)
+        read(a.reader, a.dirs, a.merge, a.set)
     else:
         render()
     return 0

@@ -22,8 +22,17 @@ fn every_release_reads_every_writers_files_as_pdsave_says() {
     let by_id: BTreeMap<&str, _> = cases.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut failures = Vec::new();
     let mut counts = BTreeMap::new();
-    for release in Release::ALL {
-        let path = root().join(format!("corpus/versions/reads/{}.jsonl", release.name()));
+    for (release, (set, lo)) in Release::ALL
+        .into_iter()
+        .flat_map(|r| LoadOptions::SETS.into_iter().map(move |s| (r, s)))
+    {
+        // `<release>.jsonl`: the default set (every matrix file); `<release>.<set>.jsonl`:
+        // the other option sets (pickles and tensor streams).
+        let file = match set {
+            "default" => format!("{}.jsonl", release.name()),
+            s => format!("{}.{s}.jsonl", release.name()),
+        };
+        let path = root().join("corpus/versions/reads").join(file);
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -58,14 +67,16 @@ fn every_release_reads_every_writers_files_as_pdsave_says() {
                 (ours, want.clone())
             };
             if let Some(d) = pdsave::view::diff(&a, &b) {
-                failures.push(format!("{release} reading {id}: {d}"));
+                failures.push(format!("{release} reading {id} [{set}]: {d}"));
             }
             checked += 1;
         }
-        counts.insert(release.name(), (checked, crashed));
+        counts.insert((release.name(), set), (checked, crashed));
     }
-    for (r, (n, c)) in &counts {
-        eprintln!("Paddle {r}: {n} files read as pdsave --paddle {r} says; {c} without a view");
+    for ((r, set), (n, c)) in &counts {
+        eprintln!(
+            "Paddle {r} [{set}]: {n} files read as pdsave --paddle {r} says; {c} without a view"
+        );
     }
     assert!(
         counts.len() >= 2,
