@@ -52,7 +52,7 @@ fn every_release_reads_every_writers_files_as_pdsave_says() {
             }
             let opts = LoadOptions {
                 paddle: release,
-                ..Default::default()
+                ..lo
             };
             let ours = pdsave::paddle::path::with_loaded(&case.entry, opts, false, |r| {
                 pdsave::view::view(r)
