@@ -420,17 +420,21 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
             _ => None,
         })
         .collect();
-    let skeleton = json!({
+    let mut skeleton = json!({
         "pdsave_skeleton": VERSION,
         "protocol": crate::pickle::EncodeOptions::like(g).protocol, // as reencode writes it (2-4)
         "flavour": g.flavour.map(flavour_label),
         "framed": g.framed,
         "short_strings_distinct": g.short_strings_distinct,
-        "dialect": dialect,
         "root": root,
         "aliases": aliases,
         "nodes": nodes,
     });
+    // Only when the writer was not CPython 3.7+ with numpy 1.19+ (the skeletons of every
+    // other pickle stay as they were).
+    if *d != crate::pickle::Dialect::default() {
+        skeleton["dialect"] = dialect;
+    }
     Ok(Extracted {
         arrays,
         skeleton,
