@@ -432,7 +432,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
     });
     // Only when the writer was not CPython 3.7+ with numpy 1.19+ (the skeletons of every
     // other pickle stay as they were).
-    if *d != crate::pickle::Dialect::default() {
+    if d.dtype_int_flags || d.python2 || d.large_in_frames || d.static_tensor_fn {
         skeleton["dialect"] = dialect;
     }
     Ok(Extracted {
