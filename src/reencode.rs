@@ -11,26 +11,40 @@ use crate::pickle::{self, EncodeOptions};
 use crate::source::{sniff, Kind};
 use crate::tensor_stream;
 
-/// Re-encodes `data` (a file of kind `sniff(data)`) to `out`; `protocol` overrides a
-/// pickle's. Returns the kind that was re-encoded.
-///
-/// ```
-/// let f = std::fs::read("corpus/cases/y_p3_binary_float32/tensor.pdtensor").unwrap();
-/// let mut out = Vec::new();
-/// pdsave::reencode::reencode(&f, None, &mut out).unwrap();
-/// assert_eq!(out, f);
-/// ```
-pub fn reencode<W: Write>(data: &[u8], protocol: Option<u8>, mut out: W) -> Result<Kind, String> {
+/// A decoded file, ready to be written again ([`prepare`]): decoding errors come before
+/// any output is created.
+pub enum Reencoded<'a> {
+    Pickle(pickle::Graph<'a>, EncodeOptions),
+    Bytes(Vec<u8>),
+}
+
+impl Reencoded<'_> {
+    /// Writes the re-encoded file.
+    pub fn write_to<W: Write>(&self, mut out: W) -> Result<(), String> {
+        match self {
+            Reencoded::Pickle(g, opts) => {
+                pickle::encode_to(g, opts, out).map_err(|e| e.to_string())
+            }
+            Reencoded::Bytes(b) => out.write_all(b).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Decodes `data` (a file of kind `sniff(data)`) for re-encoding; `protocol` overrides a
+/// pickle's.
+pub fn prepare(data: &[u8], protocol: Option<u8>) -> Result<Reencoded<'_>, String> {
     let kind = sniff(data);
-    let bytes = match kind {
+    Ok(Reencoded::Bytes(match kind {
         Kind::Pickle { .. } => {
             let g = pickle::decode(data).map_err(|e| e.to_string())?;
             let mut opts = EncodeOptions::like(&g);
             if let Some(p) = protocol {
+                if !(2..=4).contains(&p) {
+                    return Err(format!("protocol {p} is not one of 2, 3, 4"));
+                }
                 opts.protocol = p;
             }
-            pickle::encode_to(&g, &opts, out).map_err(|e| e.to_string())?;
-            return Ok(kind);
+            return Ok(Reencoded::Pickle(g, opts));
         }
         _ if protocol.is_some() => {
             return Err(format!(
@@ -56,7 +70,18 @@ pub fn reencode<W: Write>(data: &[u8], protocol: Option<u8>, mut out: W) -> Resu
                 other.label()
             ))
         }
-    };
-    out.write_all(&bytes).map_err(|e| e.to_string())?;
-    Ok(kind)
+    }))
+}
+
+/// [`prepare`] and [`Reencoded::write_to`] in one; returns the kind re-encoded.
+///
+/// ```
+/// let f = std::fs::read("corpus/cases/y_p3_binary_float32/tensor.pdtensor").unwrap();
+/// let mut out = Vec::new();
+/// pdsave::reencode::reencode(&f, None, &mut out).unwrap();
+/// assert_eq!(out, f);
+/// ```
+pub fn reencode<W: Write>(data: &[u8], protocol: Option<u8>, out: W) -> Result<Kind, String> {
+    prepare(data, protocol)?.write_to(out)?;
+    Ok(sniff(data))
 }

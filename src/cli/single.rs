@@ -269,10 +269,15 @@ pub fn disasm(file: &Path, out: &Out) -> Result<ExitCode, String> {
 pub fn reencode(file: &Path, output: &Path, protocol: Option<u8>) -> Result<ExitCode, String> {
     let data =
         pdsave::mapped::Mapped::open_whole(file).map_err(|e| format!("{}: {e}", shown(file)))?;
+    // Every format pdsave decodes and re-encodes exactly (pickles, tensor streams,
+    // ProgramDesc), decoded before the output is created.
+    let prepared =
+        pdsave::reencode::prepare(&data, protocol).map_err(|e| format!("{}: {e}", shown(file)))?;
     let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
     let w = std::io::BufWriter::new(f);
-    // Every format pdsave decodes and re-encodes exactly (pickles, tensor streams, ProgramDesc).
-    pdsave::reencode::reencode(&data, protocol, w).map_err(|e| format!("{}: {e}", shown(file)))?;
+    prepared
+        .write_to(w)
+        .map_err(|e| format!("{}: {e}", shown(output)))?;
     Ok(ExitCode::SUCCESS)
 }
 
