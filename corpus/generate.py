@@ -234,13 +234,20 @@ class Case:
         self.alt_pir_off = alt_pir_off
 
 
+def family(w):
+    """The code family of a writer tag: 'p2' (Paddle 2.x, legacy IR only) or 'p3'."""
+    return "p2" if w.startswith("p2") else "p3"
+
+
 def pickle_cases(w):
-    """paddle.save pickle cases for writer tag w ('p2' / 'p3')."""
+    """paddle.save pickle cases for writer tag w ('p2' / 'p3', or a release tag such as
+    'p300' / 'p262n123', see RELEASE_TAGS)."""
+    fam = family(w)
     cases = []
 
     def add(name, body, *, kind="y", entry, tags=(), notes="", protos=(2, 3, 4), pre="",
             pir=None, writers=("p2", "p3")):
-        if w not in writers:
+        if fam not in writers:
             return
         for p in protos:
             code = HEADER + ("\n" + pre if pre else "") + "\n" + body.replace("PROTO", str(p))
@@ -359,7 +366,7 @@ paddle.save(obj, 'obj.pdparams', protocol=PROTO)
 """, entry="obj.pdparams", tags=["tensor", "nested", "tensor_tuple"])
 
     # ---------------- static-graph tensors (DenseTensor pickled as eval('data', {'data': nd}))
-    if w == "p2":
+    if fam == "p2":
         static_get = "weight = fc.weight.get_value()  # DenseTensor\n"
         spir = False
         snote = "Legacy static graph; Variable.get_value() returns a DenseTensor."
@@ -574,6 +581,22 @@ obj = {'first': inner, 'second': inner, 'tensors': [t, t], 'strs': (s, s)}
 paddle.save(obj, 'obj.pdparams', protocol=PROTO)
 """, entry="obj.pdparams", tags=["shared_refs", "nested", "tensor_tuple"])
 
+    # ---------------- saves that succeed while the load raises
+    add("set_holding_tensor", """\
+t = paddle.to_tensor(rng.standard_normal((3,)).astype('float32'))
+paddle.save({'s': {t, 1}, 'epoch': 3}, 'obj.pdparams', protocol=PROTO)
+""", entry="obj.pdparams", tags=["set", "tensor_tuple", "load_error"],
+        notes="paddle.save pickles the Tensor in the set as (name, ndarray): the tuple is "
+              "unhashable, so pickle.load raises TypeError adding it to the set (the save "
+              "succeeds, the load cannot).")
+
+    add("tensor_as_dict_key", """\
+t = paddle.to_tensor(rng.standard_normal((2,)).astype('float32'))
+paddle.save({t: 'value'}, 'obj.pdparams', protocol=PROTO)
+""", entry="obj.pdparams", tags=["tensor_tuple", "load_error"],
+        notes="dict keys are not walked by paddle.save: the Tensor key is pickled as "
+              "(name, ndarray), unhashable, and pickle.load raises TypeError.")
+
     # ---------------- FAQ non-unique decodings (kind i)
     add("faq1_tensor_with_tuple", """\
 t = paddle.to_tensor(rng.standard_normal((2,)).astype('float32'))
@@ -634,11 +657,12 @@ paddle.save(t, 'tensor.pdtensor', protocol=PROTO)
 
 def single_cases(w):
     """Protocol independent cases (one per Paddle version or IR)."""
+    fam = family(w)
     cases = []
-    ir_variants = [("", False)] if w == "p2" else [("pir_", True), ("legacy_", False)]
+    ir_variants = [("", False)] if fam == "p2" else [("pir_", True), ("legacy_", False)]
 
     def wrap(code, pir):
-        return code if (w == "p2" or pir) else legacy_wrap(code)
+        return code if (fam == "p2" or pir) else legacy_wrap(code)
 
     # ---------------- paddle.save errors (protocol 4 = paddle.save default)
     for name, body, tags, notes in [
@@ -692,7 +716,7 @@ paddle.save(t, 'tensor.pdtensor', use_binary_format=True)
                           api="paddle.save(use_binary_format=True)",
                           tags=["binary", "tensor_stream"] + tags,
                           values=VALUES_SINGLE_STREAM.replace("ENTRY", "'tensor.pdtensor'")))
-    dense = "DenseTensor" if w == "p3" else "LoDTensor"
+    dense = "DenseTensor" if fam == "p3" else "LoDTensor"
     cases.append(Case(f"y_{w}_binary_lod", HEADER + f"""
 from paddle.base import core
 t = core.{dense}()
@@ -731,7 +755,7 @@ paddle.save(sr, 'rows.pdtensor', use_binary_format=True)
                 tags=["static_save"] + (["state_dict"] if fmt == "pickle" else ["program"]),
                 values=(VALUES_STATIC_SAVE.replace("ENTRY", repr(entry))
                         if fmt == "pickle" else None),
-                alt_pir_off=(w == "p3" and not pir)))
+                alt_pir_off=(fam == "p3" and not pir)))
 
     # ---------------- paddle.static.save_inference_model
     persist = "PERSISTABLE_NAMES = lambda: list(main.state_dict().keys())\n"
@@ -756,7 +780,7 @@ paddle.save(sr, 'rows.pdtensor', use_binary_format=True)
                     api="paddle.static.save_inference_model", pir=pir,
                     tags=["save_inference_model", "combined_params"] + (["legacy_format"] if vname else []),
                     values=persist + VALUES_COMBINED_FROM_SCOPE.replace("PARAMS_FILE", "'model.pdiparams'"),
-                    alt_pir_off=(w == "p3" and not pir)))
+                    alt_pir_off=(fam == "p3" and not pir)))
 
     # ---------------- paddle.jit.save
     for ir, pir in ir_variants:
@@ -766,7 +790,7 @@ net.train()
 net(paddle.to_tensor(rng.standard_normal((2, 1, 6, 6)).astype('float32')))  # update BN running stats
 net.eval()
 spec = [paddle.static.InputSpec([None, 1, 6, 6], 'float32', 'x')]
-""" + (legacy_wrap("paddle.jit.save(net, 'net', input_spec=spec)\n") if (w == "p3" and not pir)
+""" + (legacy_wrap("paddle.jit.save(net, 'net', input_spec=spec)\n") if (fam == "p3" and not pir)
        else "paddle.jit.save(net, 'net', input_spec=spec)\n")
         model_file = "net.json" if pir else "net.pdmodel"
         entries = [("prefix", "net", "program+params"), ("pdiparams", "net.pdiparams", "tensor_stream"),
@@ -774,7 +798,7 @@ spec = [paddle.static.InputSpec([None, 1, 6, 6], 'float32', 'x')]
         if not pir:
             entries.append(("pdiparams_info", "net.pdiparams.info", "pickle"))
         jnote = ""
-        if w == "p2":
+        if fam == "p2":
             jnote = ("Not deterministic: Paddle 2.6.2 writes net.pdiparams.info (a protocol 2 "
                      "pickle) with its keys in the order of concrete_program.parameters, which "
                      "changes from run to run; the other files are stable.")
@@ -786,14 +810,14 @@ spec = [paddle.static.InputSpec([None, 1, 6, 6], 'float32', 'x')]
             cases.append(Case(
                 f"y_{w}_{ir}jit_save_{sfx}", code, entry=entry, fmt=fmt, api="paddle.jit.save",
                 pir=pir, protocol=None, notes=jnote,
-                tags=["jit_save", "combined_params"] + (["nondeterministic"] if w == "p2" else []),
+                tags=["jit_save", "combined_params"] + (["nondeterministic"] if fam == "p2" else []),
                 values=VALUES_JIT.replace("PARAMS_FILE", "'net.pdiparams'"),
-                alt_pir_off=(w == "p3" and not pir)))
+                alt_pir_off=(fam == "p3" and not pir)))
 
     # ---------------- 1.x style directories
     for ir, pir in ir_variants:
         # save_persistables: one file per variable
-        if w == "p2" or not pir:
+        if fam == "p2" or not pir:
             save = "paddle.distributed.io.save_persistables(exe, 'model', main)\n"
             api = "paddle.distributed.io.save_persistables (fluid.io.save_persistables)"
         else:
@@ -805,10 +829,10 @@ spec = [paddle.static.InputSpec([None, 1, 6, 6], 'float32', 'x')]
             f"y_{w}_{ir}save_vars_dir", code, entry="model", fmt="directory", api=api, pir=pir,
             tags=["directory", "save_persistables", "separate_params"],
             values="DIRNAME = 'model'\nSKIP_FILES = set()\n" + VALUES_DIR_FROM_SCOPE,
-            alt_pir_off=(w == "p3" and not pir)))
+            alt_pir_off=(fam == "p3" and not pir)))
 
         # save_inference_model with __model__ + one file per variable
-        if w == "p2":
+        if fam == "p2":
             save = ("# Paddle 2.6.2 has no API that writes the 1.x layout any more; this is what\n"
                     "# fluid.io.save_inference_model(dirname, ...) did: __model__ + save_persistables\n"
                     "import os\n"
@@ -830,7 +854,7 @@ spec = [paddle.static.InputSpec([None, 1, 6, 6], 'float32', 'x')]
             f"y_{w}_{ir}inference_model_dir", code, entry="model", fmt="directory", api=api,
             pir=pir, tags=["directory", "save_inference_model", "separate_params", "__model__"],
             values=f"DIRNAME = 'model'\nSKIP_FILES = {skip}\n" + VALUES_DIR_FROM_SCOPE,
-            alt_pir_off=(w == "p3" and not pir)))
+            alt_pir_off=(fam == "p3" and not pir)))
 
         # 1.x combined: model_filename / params_filename inside a directory (legacy IR only)
         if pir:
@@ -853,7 +877,7 @@ spec = [paddle.static.InputSpec([None, 1, 6, 6], 'float32', 'x')]
                   "file is which (the load view has no such options).",
             values="PERSISTABLE_NAMES = lambda: list(main.state_dict().keys())\n"
                    + VALUES_COMBINED_FROM_SCOPE.replace("PARAMS_FILE", "'model/params'"),
-            alt_pir_off=(w == "p3" and not pir)))
+            alt_pir_off=(fam == "p3" and not pir)))
     return cases
 
 
@@ -1066,8 +1090,52 @@ def run_child(mode, spec, env_extra=None, log=None):
     return proc.returncode, data, text
 
 
-def writer_tag(paddle_version):
-    return "p3" if paddle_version.startswith("3.") else "p2"
+# The two writers of the original corpus keep their short tags; every other (release,
+# numpy) pair is tagged p<release digits>, plus n<numpy major><minor> when numpy is not
+# the newest that release accepts (spec/versions.md).
+DEFAULT_WRITERS = {("3.3.1", "2.4.6"): "p3", ("2.6.2", "1.26.4"): "p2"}
+NEWEST_NUMPY = {"2.6.2": "1.26.4"}  # every 3.x release takes numpy 2.4.6
+
+
+def writer_tag(paddle_version, numpy_version=None):
+    if numpy_version is None:
+        return "p3" if paddle_version.startswith("3.") else "p2"
+    tag = DEFAULT_WRITERS.get((paddle_version, numpy_version))
+    if tag:
+        return tag
+    tag = "p" + paddle_version.replace(".", "")
+    if numpy_version != NEWEST_NUMPY.get(paddle_version, "2.4.6"):
+        tag += "n" + "".join(numpy_version.split(".")[:2])
+    return tag
+
+
+# The cross-version subset (--set matrix): one case per save API and form, the entries
+# the matrix of spec/versions.md is measured on (ids without their "<kind>_<tag>_").
+MATRIX_CASES = [
+    "proto2_linear_state_dict", "proto4_linear_state_dict", "proto2_adam_lr_state_dict",
+    "proto4_adam_lr_state_dict", "proto2_tensor", "proto4_tensor", "proto2_static_tensor",
+    "proto4_static_tensor", "proto2_ndarray_dtypes", "proto4_ndarray_dtypes",
+    "proto2_np_scalars", "proto4_np_scalars", "proto4_state_dict_all_dtypes",
+    "proto2_ndarray_big_64k", "proto4_ndarray_big_64k", "proto4_nested_model_opt_epoch",
+    "binary_float32", "binary_bfloat16", "binary_lod",
+    "program", "pir_program", "legacy_program",
+    "static_save_pdparams", "pir_static_save_pdparams", "legacy_static_save_pdparams",
+    "static_save_pdopt", "pir_static_save_pdopt", "legacy_static_save_pdopt",
+    "save_inference_model_prefix", "pir_save_inference_model_prefix",
+    "legacy_save_inference_model_prefix", "save_inference_model_pdiparams",
+    "pir_save_inference_model_pdiparams", "legacy_save_inference_model_pdiparams",
+    "jit_save_prefix", "pir_jit_save_prefix", "legacy_jit_save_prefix",
+    "save_vars_dir", "pir_save_vars_dir", "legacy_save_vars_dir",
+    "inference_model_dir", "pir_inference_model_dir", "legacy_inference_model_dir",
+    "inference_model_dir_filenames", "legacy_inference_model_dir_filenames",
+]
+# The numpy-variant subset (--set numpy): pickles only (numpy writes nothing else).
+NUMPY_CASES = [c for c in MATRIX_CASES if c.startswith("proto")]
+
+
+def case_name(cid):
+    """An id without its kind and writer tag: y_p300_proto2_tensor -> proto2_tensor."""
+    return cid.split("_", 2)[2]
 
 
 def detect_versions():
@@ -1108,10 +1176,13 @@ def _large_case(d):
         return False
 
 
-def generate(out, only, log):
+def generate(out, only, log, subset=None):
     pv, nv = detect_versions()
-    w = writer_tag(pv)
+    w = writer_tag(pv, nv)
     cases = all_cases(w)
+    if subset:
+        keep = {"matrix": MATRIX_CASES, "numpy": NUMPY_CASES}[subset]
+        cases = [c for c in cases if case_name(c.id) in keep]
     if only:
         cases = [c for c in cases if any(s in c.id for s in only)]
     else:
@@ -1282,6 +1353,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "cases"))
     ap.add_argument("--manifest", default=DEFAULT_MANIFEST)
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--set", choices=["matrix", "numpy"], default=None,
+                    help="only the cross-version subset (matrix) or its pickles (numpy)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--manifest-only", action="store_true")
     ap.add_argument("--no-manifest", action="store_true")
@@ -1291,14 +1364,14 @@ def main():
         write_manifest(args.out, args.manifest)
         return 0
     if args.list:
-        pv, _ = detect_versions()
-        for c in all_cases(writer_tag(pv)):
+        pv, nv = detect_versions()
+        for c in all_cases(writer_tag(pv, nv)):
             print(c.id)
         return 0
-    pv, _ = detect_versions()
-    log_path = args.log or os.path.join(tempfile.gettempdir(), f"pdsave_generate_{writer_tag(pv)}.log")
+    pv, nv = detect_versions()
+    log_path = args.log or os.path.join(tempfile.gettempdir(), f"pdsave_generate_{writer_tag(pv, nv)}.log")
     with open(log_path, "w") as log:
-        problems = generate(args.out, args.only, log)
+        problems = generate(args.out, args.only, log, args.set)
     if not args.no_manifest:
         write_manifest(args.out, args.manifest)
     print(f"child log: {log_path}")

@@ -2,6 +2,8 @@
 # Create the pinned Paddle virtualenvs used to generate/check the corpus.
 #
 #   bash scripts/venvs.sh [paddle3|paddle2|all]     (default: all)
+#   bash scripts/venvs.sh paddle-3.0.0 [numpy]      any release pip offers (spec/versions.md),
+#                                                   numpy 2.4.6 unless given (2.6.2: 1.26.4)
 #
 # Venvs live in ${PDSAVE_VENV_DIR:-<repo>/.venv}/{paddle3,paddle2}.  Idempotent: a stamp
 # file inside each venv records the pinned package set; when it matches, nothing is done.
@@ -20,10 +22,17 @@ pick_python() {
   echo python3
 }
 
+RELEASES="2.6.2 3.0.0 3.1.0 3.1.1 3.2.0 3.2.1 3.2.2 3.3.0 3.3.1"
+
 pins_for() {
   case "$1" in
     paddle3) echo "paddlepaddle==3.3.1 numpy==2.4.6" ;;
     paddle2) echo "paddlepaddle==2.6.2 numpy==1.26.4" ;;
+    paddle-*)
+      local r="${1#paddle-}" np="${NUMPY:-}"
+      if [[ " $RELEASES " != *" $r "* ]]; then echo "unknown release: $r ($RELEASES)" >&2; return 2; fi
+      if [[ -z "$np" ]]; then if [[ "$r" == 2.* ]]; then np=1.26.4; else np=2.4.6; fi; fi
+      echo "paddlepaddle==$r numpy==$np" ;;
     *) echo "unknown venv: $1" >&2; return 2 ;;
   esac
 }
@@ -62,6 +71,7 @@ EOF
 }
 
 case "$target" in
+  paddle-*) NUMPY="${2:-}" make_venv "$target" ;;
   paddle3|paddle2) make_venv "$target" ;;
   all) make_venv paddle3; make_venv paddle2 ;;
   *) echo "usage: $0 [paddle3|paddle2|all]" >&2; exit 2 ;;

@@ -69,6 +69,7 @@ pub mod numpy;
 pub mod paddle;
 pub mod pickle;
 pub mod program;
+pub mod reencode;
 pub mod rules;
 pub mod show;
 pub mod source;

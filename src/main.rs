@@ -126,6 +126,10 @@ pdsave view --return-numpy model.pdparams"
         /// As paddle.load(path, safetensors=True): read the file as safetensors.
         #[arg(long)]
         safetensors: bool,
+        /// Whose paddle.load: a release (2.6.2, 3.0.0 … 3.3.1) or a series (2, 3); prefixes
+        /// and 1.x directories load differently in 2.6.2.
+        #[arg(long, default_value = "3.3.1", value_name = "VERSION", value_parser = parse_release)]
+        paddle: pdsave::paddle::outcome::Release,
         /// Indent the JSON.
         #[arg(long)]
         pretty: bool,
@@ -214,20 +218,21 @@ error).\n\nExample:\n  pdsave disasm model.pdparams | head"
         /// The pickle file.
         file: PathBuf,
     },
-    /// Decode a pickle and encode it again (byte-identical for files Paddle wrote)
+    /// Decode a file and encode it again (byte-identical for files Paddle wrote)
     #[command(
         after_long_help = "Exit codes: 0 written; 1 not written (the reason on \
 stderr).\n\nExample:\n  pdsave reencode model.pdparams -o copy.pdparams && cmp \
 model.pdparams copy.pdparams"
     )]
     Reencode {
-        /// The pickle file (or a safetensors file: its tensors and metadata laid out as
-        /// the safetensors library lays them out).
+        /// The file: a pickle, a tensor stream or .pdiparams, a SelectedRows, a ProgramDesc,
+        /// or a safetensors file (its tensors and metadata laid out as the safetensors
+        /// library lays them out).
         file: PathBuf,
-        /// Where to write the re-encoded pickle.
+        /// Where to write the re-encoded file.
         #[arg(short, long)]
         output: PathBuf,
-        /// Write this protocol instead of the file's.
+        /// Write this protocol instead of the file's (pickles only).
         #[arg(long, value_parser = clap::value_parser!(u8).range(2..=4))]
         protocol: Option<u8>,
     },
@@ -310,4 +315,16 @@ says); 1 unexpected results.\n\nExample:\n  pdsave validate --impl pdsave --impl
 
 fn main() -> ExitCode {
     cli::run(Cli::parse())
+}
+
+/// `--paddle VERSION`: a release pdsave knows the rules of.
+fn parse_release(s: &str) -> Result<pdsave::paddle::outcome::Release, String> {
+    use pdsave::paddle::outcome::Release;
+    Release::parse(s).ok_or_else(|| {
+        let all: Vec<_> = Release::ALL.iter().map(|r| r.name()).collect();
+        format!(
+            "not a Paddle release pdsave knows: {s} (one of {})",
+            all.join(", ")
+        )
+    })
 }

@@ -9,7 +9,10 @@
 //! - scalar: `scalar(dtype, raw_bytes)`.
 //!
 //! `_reconstruct` and `scalar` live in `numpy.core.multiarray` (numpy 1.x) or
-//! `numpy._core.multiarray` (numpy 2.x); `ndarray` and `dtype` in `numpy` for both.
+//! `numpy._core.multiarray` (numpy 2.x); `ndarray` and `dtype` in `numpy` for both. numpy
+//! 1.16.0 alone spelled them `numpy.core._multiarray_umath` (fixed in 1.16.1, numpy PR
+//! 12842). numpy up to 1.18 wrote the dtype's flags as ints, `dtype(descr, 0, 1)` (numpy PR
+//! 15500, in 1.19, made them bools): [`crate::pickle::Dialect`] records it.
 
 use crate::dtype::DType;
 
@@ -20,6 +23,8 @@ pub enum Flavour {
     Numpy1,
     /// `numpy._core.multiarray` (numpy >= 2).
     Numpy2,
+    /// `numpy.core._multiarray_umath` (numpy 1.16.0 only).
+    Numpy1160,
 }
 
 impl Flavour {
@@ -28,13 +33,21 @@ impl Flavour {
         match self {
             Flavour::Numpy1 => "numpy.core.multiarray",
             Flavour::Numpy2 => "numpy._core.multiarray",
+            Flavour::Numpy1160 => "numpy.core._multiarray_umath",
         }
+    }
+    /// The flavour whose `_reconstruct`/`scalar` live in `module`.
+    pub fn from_module(module: &str) -> Option<Flavour> {
+        [Flavour::Numpy1, Flavour::Numpy2, Flavour::Numpy1160]
+            .into_iter()
+            .find(|f| f.multiarray() == module)
     }
     /// Short label used by the CLI.
     pub fn label(self) -> &'static str {
         match self {
             Flavour::Numpy1 => "numpy1",
             Flavour::Numpy2 => "numpy2",
+            Flavour::Numpy1160 => "numpy1.16.0",
         }
     }
 }

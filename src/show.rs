@@ -122,6 +122,7 @@ fn repr_into(item: &Item, s: &mut String, max: usize, depth: usize) {
     };
     match item {
         Item::None => s.push_str("None"),
+        Item::Program => s.push_str("<paddle.static.Program>"),
         Item::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
         Item::Int(i) => {
             let t = i.to_string();

@@ -162,6 +162,7 @@ impl Serialize for Node<'_, '_> {
             }
             match self.0 {
                 Item::None => obj!("t" => "none"),
+                Item::Program => obj!("t" => "program"),
                 Item::Bool(b) => obj!("t" => "bool", "v" => b),
                 Item::Int(i) => obj!("t" => "int", "v" => i.to_string()),
                 Item::Float(f) => obj!("t" => "float", "v" => Float(f)),

@@ -69,6 +69,10 @@ fn cases_in(dir: &Path) -> Vec<Case> {
             continue;
         }
         let meta: Value = serde_json::from_slice(&read(&cj)).expect("case.json");
+        // Another release wrote the same bytes: its files are checked in that case.
+        if meta.get("same_files_as").is_some_and(|v| !v.is_null()) {
+            continue;
+        }
         let values = match meta.get("values").and_then(Value::as_str) {
             Some(v) => serde_json::from_slice::<Value>(&read(&d.join(v)))
                 .expect("values.json")

@@ -319,14 +319,12 @@ fn truncation_and_garbage_name_their_offset() {
             opcode: "BINUNICODE"
         }
     );
-    assert_eq!(
-        err(b"\x80\x02}]K\x01s."),
-        PickleError::Unhashable {
-            offset: 6,
-            opcode: "SETITEM",
-            found: "list"
-        }
-    );
+    // An unhashable dict key is CPython's TypeError, not malformed input: the file decodes
+    // (reencode, inspect and convert read it) and paddle.load raises TypeError (L-FILE).
+    let g = decode(b"\x80\x02}]K\x01s.").unwrap();
+    assert_eq!(g.unhashable, Some((6, "list")));
+    let e = load_pickle(b"\x80\x02}]K\x01s.", LoadOptions::default()).unwrap_err();
+    assert_eq!(e.python_class(), Some(pdsave::rules::PyExc::TypeError));
 }
 
 #[test]
@@ -448,4 +446,70 @@ fn protocol2_bytes_shared_between_arrays_and_values_survive_the_move() {
     assert_eq!(&b[..], &data);
     // And it re-encodes to the same bytes.
     assert!(!encode(&g, &EncodeOptions::like(&g)).unwrap().is_empty());
+}
+
+/// `numpy.dtype('f4', ALIGN, COPY)` then its BUILD, at protocol 2.
+fn dtype_pickle(align: &[u8], copy: &[u8]) -> Vec<u8> {
+    let mut b = b"\x80\x02cnumpy\ndtype\nq\x00X\x02\x00\x00\x00f4q\x01".to_vec();
+    b.extend_from_slice(align);
+    b.extend_from_slice(copy);
+    b.extend_from_slice(b"\x87q\x02Rq\x03(K\x03X\x01\x00\x00\x00<q\x04NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x05b.");
+    b
+}
+
+#[test]
+fn dtype_flags_only_as_numpy_wrote_them() {
+    // numpy >= 1.19: (False, True); numpy <= 1.18: (0, 1) — both accepted (P-HIST) ...
+    for (a, c, ints) in [
+        (&b"\x89"[..], &b"\x88"[..], false),
+        (b"K\x00", b"K\x01", true),
+    ] {
+        let bytes = dtype_pickle(a, c);
+        let g = decode(&bytes).expect("numpy's own form");
+        assert!(matches!(g.node(g.root), Node::Dtype(_)));
+        assert_eq!(g.dialect.dtype_int_flags, ints);
+        // ... and re-encoded as written.
+        let re = encode(&g, &EncodeOptions::like(&g)).unwrap();
+        assert_eq!(re, bytes);
+    }
+    // Any other flags (align=1, copy=0, mixed ints and bools) are not numpy's: refused,
+    // naming the flags.
+    for (a, c) in [
+        (&b"K\x01"[..], &b"K\x01"[..]),
+        (b"K\x00", b"K\x00"),
+        (b"K\x00", b"\x88"),
+        (b"\x89", b"K\x01"),
+        (b"K\x02", b"K\x01"),
+    ] {
+        match err(&dtype_pickle(a, c)) {
+            PickleError::BadCall { name, reason, .. } => {
+                assert_eq!(name, "dtype");
+                assert!(reason.contains("(0, 1) before numpy 1.19"), "{reason}");
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+}
+
+/// What `inspect` and `check` say about a pickle pdsave does not read: hostile (runs code)
+/// or only unfamiliar (numpy's own objects in a form no known writer produces), and what to
+/// do about it.
+#[test]
+fn refusals_say_whether_hostile_or_unfamiliar_and_what_to_do() {
+    let hostile = err(b"cos\nsystem\n(S'echo pwned'\ntR.").explain();
+    assert!(
+        hostile.starts_with("hostile: it calls os.system"),
+        "{hostile}"
+    );
+    let odd = err(&dtype_pickle(b"K\x01", b"K\x01")).explain();
+    assert!(odd.starts_with("unfamiliar, not hostile"), "{odd}");
+    assert!(
+        odd.contains("numpy.dtype") && odd.contains("pdsave disasm"),
+        "{odd}"
+    );
+    let unknown = err(b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n.").explain();
+    assert!(
+        unknown.starts_with("unfamiliar: torch._utils._rebuild_tensor_v2"),
+        "{unknown}"
+    );
 }

@@ -85,7 +85,7 @@ def _paddle_importable():
 
 
 def load(path, return_numpy=False, keep_name_table=False, safetensors=False, *, copy=False,
-         align=True, tensor="auto"):
+         align=True, tensor="auto", paddle=None):
     """What ``paddle.load(path, return_numpy=..., keep_name_table=...)`` returns, read
     without executing anything and without Paddle.
 
@@ -119,16 +119,29 @@ def load(path, return_numpy=False, keep_name_table=False, safetensors=False, *, 
     ``safetensors=True`` is ``paddle.load``'s safetensors mode: the file is read as
     safetensors, keys in data-offset order (spec/rules.md L-SAFETENSORS).
 
+    ``paddle="2.6.2"`` follows that release's ``paddle.load`` (a release pip offers, or a
+    series: ``"2"``, ``"3.2"``; spec/versions.md): releases differ on legacy-program
+    prefixes and 1.x directories, not on pickles. By default, the installed Paddle's
+    release when ``paddle`` is imported already, else the newest (3.3.1).
+
     >>> sd = pdsave.load("model.pdparams", return_numpy=True)   # doctest: +SKIP
     >>> {k: v.shape for k, v in sd.items()}                        # doctest: +SKIP
     {'weight': (3, 4), 'bias': (4,)}
     """
     if tensor not in _TENSOR_MODES:
         raise ValueError(f"tensor must be one of {_TENSOR_MODES}, not {tensor!r}")
+    if paddle is None and "paddle" in sys.modules:
+        paddle = _installed_release(getattr(sys.modules["paddle"], "__version__", ""))
     return _native.load(
         os.fspath(path), bool(return_numpy), bool(keep_name_table), bool(safetensors),
-        bool(copy), bool(align), _LoadHooks(tensor),
+        None if paddle is None else str(paddle), bool(copy), bool(align), _LoadHooks(tensor),
     )
+
+
+def _installed_release(version):
+    """The release pdsave follows for an installed Paddle: its own version when pdsave
+    knows it, else None (the newest)."""
+    return version if version in _native.RELEASES else None
 
 
 def check(path):

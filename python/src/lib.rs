@@ -14,6 +14,7 @@ mod value;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use pdsave::paddle::outcome::Release;
 use pdsave::paddle::{path, LoadError, LoadOptions};
 use pdsave::pickle::{Category, PickleError};
 use pdsave::source::Source;
@@ -21,15 +22,29 @@ use pyo3::prelude::*;
 
 /// The library's load options for `pdsave.load`'s arguments (`safetensors=True`:
 /// paddle.load's safetensors mode, rule L-SAFETENSORS).
+/// `paddle` names the release whose rules apply (spec/versions.md): `"3.3.1"`, a series
+/// (`"2"`, `"3.2"`), or None for the newest.
 fn load_options(
     return_numpy: bool,
     keep_name_table: bool,
     safetensors: bool,
+    paddle: Option<&str>,
 ) -> PyResult<LoadOptions> {
+    let paddle = match paddle {
+        None => Release::NEWEST,
+        Some(v) => Release::parse(v).ok_or_else(|| {
+            let known: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "paddle={v:?} is not a release pdsave knows ({})",
+                known.join(", ")
+            ))
+        })?,
+    };
     Ok(LoadOptions {
         return_numpy,
         keep_name_table,
         safetensors,
+        paddle,
     })
 }
 
@@ -61,6 +76,9 @@ pub(crate) fn load_error(hooks: &Bound<'_, PyAny>, e: &LoadError) -> PyErr {
         // overlap, a shard outside the index's directory: spec/checkpoint.md): ValueError
         // naming the file and the keys.
         LoadError::Refused { .. } => ("python", Some("ValueError"), None, None, None),
+        // paddle.load kills the interpreter here (a SIGSEGV in Paddle's C++): there is no
+        // exception to match, so say what Paddle would do.
+        LoadError::Crash(_) => ("unsupported", None, None, None, None),
     };
     let message = match e {
         LoadError::Python { message, .. } => message.clone(),
@@ -84,18 +102,19 @@ fn global_of(p: &PickleError) -> Option<String> {
 /// `pdsave.load`'s work: resolve PATH, load it by Paddle's rules, build the Python value.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // one per keyword of pdsave.load
-#[pyo3(signature = (path, return_numpy, keep_name_table, safetensors, copy, align, hooks))]
+#[pyo3(signature = (path, return_numpy, keep_name_table, safetensors, paddle, copy, align, hooks))]
 fn load(
     py: Python<'_>,
     path: PathBuf,
     return_numpy: bool,
     keep_name_table: bool,
     safetensors: bool,
+    paddle: Option<&str>,
     copy: bool,
     align: bool,
     hooks: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
-    let opts = load_options(return_numpy, keep_name_table, safetensors)?;
+    let opts = load_options(return_numpy, keep_name_table, safetensors, paddle)?;
     // A copy reads every byte: populate the maps up front.
     let source = py.detach(|| Source::open(&path, copy));
     let source = match source {
@@ -142,5 +161,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(objects::classify, m)?)?;
     m.add_class::<value::MappedArray>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The releases whose paddle.load pdsave follows (`pdsave.load(paddle=...)`).
+    let releases: Vec<&str> = Release::ALL.iter().map(|r| r.name()).collect();
+    m.add("RELEASES", releases)?;
     Ok(())
 }

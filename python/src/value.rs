@@ -216,6 +216,23 @@ impl<'py, 'a> Builder<'py, 'a> {
                 }
                 self.hooks.call_method1("tensor", (a, dtype.name(), name))?
             }
+            // paddle.load gives a paddle.static.Program for a ProgramDesc without ops
+            // (L-FILE): a program, not a value pdsave.load builds.
+            Item::Program => {
+                let e = self.hooks.call_method1(
+                    "error",
+                    (
+                        "unsupported",
+                        py.None(),
+                        "paddle.load gives a paddle.static.Program for this file (a ProgramDesc \
+                         without ops); pdsave.load builds values, not programs: use paddle.load",
+                        py.None(),
+                        py.None(),
+                        "L-FILE",
+                    ),
+                )?;
+                return Err(PyErr::from_value(e));
+            }
         })
     }
 

@@ -247,7 +247,10 @@ fn refusal(e: &PickleError, scan: &GlobalScan, file: Option<&str>) -> Option<Fin
             Some(f) => format!("{f} byte {o}"),
             None => format!("byte {o}"),
         },
-        format!("unsafe or unsupported pickle: {e}"),
+        format!(
+            "unsafe or unsupported pickle: {e}\n    why: {}",
+            e.explain()
+        ),
     ))
 }
 

@@ -109,12 +109,14 @@ fn dispatch(cmd: Cmd, out: &Out) -> Result<ExitCode, String> {
             return_numpy,
             keep_name_table,
             safetensors,
+            paddle,
             pretty,
         } => {
             let opts = pdsave::paddle::LoadOptions {
                 return_numpy,
                 keep_name_table,
                 safetensors,
+                paddle,
             };
             let (ins, several) = inputs(&paths, out)?;
             if several {

@@ -270,19 +270,25 @@ pub fn reencode(file: &Path, output: &Path, protocol: Option<u8>) -> Result<Exit
     let data =
         pdsave::source::File::open(file, true).map_err(|e| format!("{}: {e}", shown(file)))?;
     if data.kind == pdsave::source::Kind::Safetensors {
+        if protocol.is_some() {
+            return Err(format!(
+                "{}: --protocol is for pickles; this is a safetensors file",
+                shown(file)
+            ));
+        }
         pdsave::convert::safetensors::reencode(file, &data, output).map_err(|e| e.to_string())?;
         return Ok(ExitCode::SUCCESS);
     }
-    // A checkpoint's .metadata file decodes with its dataclasses allowlisted (K-META).
-    let g = pickle::decode_in(&data, &pickle::Limits::default(), data.allowlist())
+    // Every format pdsave decodes and re-encodes exactly (pickles, tensor streams,
+    // ProgramDesc), decoded before the output is created; a checkpoint's .metadata file
+    // decodes with its dataclasses allowlisted (K-META).
+    let prepared = pdsave::reencode::prepare(&data, data.allowlist(), protocol)
         .map_err(|e| format!("{}: {e}", shown(file)))?;
-    let mut opts = EncodeOptions::like(&g);
-    if let Some(p) = protocol {
-        opts.protocol = p;
-    }
     let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
     let w = std::io::BufWriter::new(f);
-    pickle::encode_to(&g, &opts, w).map_err(|e| format!("{}: {e}", shown(output)))?;
+    prepared
+        .write_to(w)
+        .map_err(|e| format!("{}: {e}", shown(output)))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -111,6 +111,9 @@ pub struct CaseMeta {
     pub object: Option<J>,
     /// Where the expected view is the documented one, not Paddle's (spec/deviations.md).
     pub deviation: Option<J>,
+    /// The case's Paddle files are byte for byte those of this case (another release wrote
+    /// the same bytes: the corpus keeps them once, spec/versions.md).
+    pub same_files_as: Option<String>,
     pub no_expected_reason: Option<J>,
 }
 
@@ -131,6 +134,9 @@ pub struct Case {
     /// The top-level dict's key order is implementation-defined (prefix and directory
     /// loads): views are compared with the items sorted.
     pub unordered: bool,
+    /// Whose `paddle.load` the expected views are: the writer's release (its generator
+    /// loaded the files it wrote), the newest for cases without one.
+    pub reader: crate::paddle::outcome::Release,
     pub meta: CaseMeta,
 }
 
@@ -142,18 +148,30 @@ pub fn load_corpus(root: &Path) -> Result<Vec<Case>, String> {
         root.to_path_buf()
     };
     let rd = std::fs::read_dir(&cases_dir).map_err(|e| format!("{}: {e}", cases_dir.display()))?;
+    // The real-world files of packages (corpus/wild, spec/validate.md) are cases too.
+    let wild = std::fs::read_dir(root.join("wild")).into_iter().flatten();
     let mut out = Vec::new();
-    for e in rd.flatten() {
+    for e in rd.flatten().chain(wild.flatten()) {
         let dir = e.path();
         let Ok(text) = std::fs::read_to_string(dir.join("case.json")) else {
             continue;
         };
         let meta: CaseMeta = serde_json::from_str(&text)
             .map_err(|e| format!("{}: {e}", dir.join("case.json").display()))?;
-        let entry = match meta.entry.as_deref() {
-            None | Some(".") => dir.clone(),
-            Some(e) => dir.join(e),
+        let files_dir = match &meta.same_files_as {
+            Some(other) => cases_dir.join(other),
+            None => dir.clone(),
         };
+        let entry = match meta.entry.as_deref() {
+            None | Some(".") => files_dir.clone(),
+            Some(e) => files_dir.join(e),
+        };
+        let reader = meta
+            .writer
+            .paddle
+            .as_deref()
+            .and_then(crate::paddle::outcome::Release::parse)
+            .unwrap_or_default();
         let mut expected = Vec::new();
         for (name, _) in LoadOptions::SETS {
             if let Ok(t) = std::fs::read_to_string(dir.join(format!("expected.{name}.json"))) {
@@ -171,6 +189,7 @@ pub fn load_corpus(root: &Path) -> Result<Vec<Case>, String> {
             tags: meta.tags.clone(),
             expected,
             unordered: meta.dict_order.as_deref() == Some("implementation-defined"),
+            reader,
             dir,
             meta,
         });

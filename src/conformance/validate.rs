@@ -96,6 +96,11 @@ impl Implementation for Reference {
         "pdsave"
     }
     fn ask(&mut self, case: &Case, opts: LoadOptions) -> Answer {
+        // The rules of the release whose views the case holds (its writer's).
+        let opts = LoadOptions {
+            paddle: case.reader,
+            ..opts
+        };
         // Mapped and borrowed, as `pdsave view` reads (no copy of array payloads).
         crate::paddle::path::with_loaded(&case.entry, opts, false, |r| match crate::view::view(r) {
             Ok(v) => Answer::View(v),

@@ -439,12 +439,15 @@ pub fn inspect_source(
             shards,
         } => large::index(path, index, parsed, shards)?,
         Form::File(f) if f.kind.is_pickle() => {
-            let g = pickle::decode_in(f, &pickle::Limits::default(), f.allowlist()).map_err(|e| {
-                format!(
-                    "{}: a pickle pdsave does not read: {e} (`pdsave check` tells whether it is safe)",
-                    path.display()
+            let g =
+                pickle::decode_in(f, &pickle::Limits::default(), f.allowlist()).map_err(|e| {
+                    format!(
+                    "{}: a pickle pdsave does not read: {e}\n  why: {}\n  (`pdsave check` lists \
+                     every global it calls)",
+                    path.display(),
+                    e.explain()
                 )
-            })?;
+                })?;
             let (r, found) = pickle_report(path, Format::File(f.kind), &g);
             return Ok(finish(r, found, opts, done));
         }

@@ -96,6 +96,25 @@ pub fn classify_graph(g: &Graph) -> Vec<Finding> {
 
 /// [`classify_graph`] with the graph's load plan already made.
 pub fn classify_plan(g: &Graph, plan: &Plan) -> Vec<Finding> {
+    // A file no release loads (an unhashable set item or dict key, L-FILE; the development
+    // branch's static tensors, V-NEXT): that is the one finding, nothing else is decoded.
+    if g.unhashable.is_some() || g.dialect.static_tensor_fn {
+        if let Err(e) = plan.outcome(super::outcome::LoadOptions::default()) {
+            let (rule, why) = if g.unhashable.is_some() {
+                (
+                    Rule::LFile,
+                    "paddle.save wrote it (a set holding a Tensor, or a Tensor dict key), but \
+                     no release can load it back; pdsave reads it (inspect, convert)",
+                )
+            } else {
+                (
+                    Rule::VNext,
+                    "Paddle's development branch wrote it; no release can load it yet",
+                )
+            };
+            return vec![f(rule, "obj", format!("{e}: {why}"), None)];
+        }
+    }
     let mut out = Vec::new();
     let dtype_of = |id: NodeId| ndarray_of(g, id).and_then(|a| array_dtype(g, a));
     // L-TABLE: a state dict written by paddle.save's state-dict path.

@@ -119,8 +119,15 @@ pub fn load_file_bytes_in(
         Ok((t, _)) => return tensor_value(&t, opts),
         Err(e) => e,
     };
-    // In dynamic-graph mode, Paddle 2.6.2 and 3.3.1 both fail to rebuild a Program from a
-    // ProgramDesc file and raise ValueError (corpus y_p*_program, *_pdmodel): so does pdsave.
+    // `Program.parse_from_string` rebuilds a ProgramDesc without ops (what
+    // `paddle.save(paddle.static.Program())` writes in legacy mode); in dynamic-graph mode
+    // every release fails on one with ops and raises ValueError (corpus y_p*_program,
+    // *_pdmodel), as on a PIR JSON program (V-PROGRAM).
+    if let Ok(desc) = crate::program::parse_program_desc(data) {
+        if !desc.blocks.is_empty() && desc.blocks.iter().all(|b| b.ops.is_empty()) {
+            return Loaded::new(Graph::new(4), Form::Program, opts);
+        }
+    }
     Err(LoadError::Python {
         class: PyExc::ValueError,
         message: format!("`paddle.load` can not parse the file (as a pickle: {g}; as a tensor stream: {tensor_err})"),

@@ -89,6 +89,8 @@ pub enum Item<'l> {
         array: ArrayRef<'l>,
         name: Option<&'l str>,
     },
+    /// A `paddle.static.Program` (a ProgramDesc file without ops, L-FILE).
+    Program,
 }
 
 impl Item<'_> {
@@ -113,6 +115,7 @@ impl Item<'_> {
             Item::NpScalar { .. } => "numpy scalar",
             Item::Dtype(_) => "numpy.dtype",
             Item::Tensor { .. } => "paddle.Tensor",
+            Item::Program => "paddle.static.Program",
         }
     }
 }
@@ -279,6 +282,9 @@ impl<'g> Loaded<'g> {
 
     /// The loaded object.
     pub fn root(&self) -> Item<'_> {
+        if self.plan.mode == super::plan::Mode::Program {
+            return Item::Program;
+        }
         let g = self.graph();
         match &self.plan.root_items {
             Some(items) => {

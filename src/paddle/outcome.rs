@@ -4,7 +4,7 @@
 use crate::pickle::PickleError;
 use crate::rules::PyExc;
 
-/// `paddle.load` options covered by the load view.
+/// `paddle.load` options covered by the load view, and the release whose rules apply.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     pub return_numpy: bool,
@@ -13,6 +13,86 @@ pub struct LoadOptions {
     /// (`safetensors.paddle.load_file`, or `safetensors.numpy.load_file` with `return_numpy`),
     /// rule L-SAFETENSORS; `keep_name_table` has no effect there.
     pub safetensors: bool,
+    /// Whose `paddle.load` (`--paddle`): the newest release unless asked otherwise.
+    pub paddle: Release,
+}
+
+/// A Paddle release pip installs, whose `paddle.load` pdsave follows (spec/versions.md: what
+/// changed in which release, measured by the cross-version matrix). Pickles load the same
+/// in all of them; prefixes and 1.x directories do not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Release {
+    P2_6_2,
+    P3_0_0,
+    P3_1_0,
+    P3_1_1,
+    P3_2_0,
+    P3_2_1,
+    P3_2_2,
+    P3_3_0,
+    #[default]
+    P3_3_1,
+}
+
+impl Release {
+    /// Every release, oldest first.
+    pub const ALL: [Release; 9] = [
+        Release::P2_6_2,
+        Release::P3_0_0,
+        Release::P3_1_0,
+        Release::P3_1_1,
+        Release::P3_2_0,
+        Release::P3_2_1,
+        Release::P3_2_2,
+        Release::P3_3_0,
+        Release::P3_3_1,
+    ];
+    pub const NEWEST: Release = Release::P3_3_1;
+
+    /// `"3.3.1"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Release::P2_6_2 => "2.6.2",
+            Release::P3_0_0 => "3.0.0",
+            Release::P3_1_0 => "3.1.0",
+            Release::P3_1_1 => "3.1.1",
+            Release::P3_2_0 => "3.2.0",
+            Release::P3_2_1 => "3.2.1",
+            Release::P3_2_2 => "3.2.2",
+            Release::P3_3_0 => "3.3.0",
+            Release::P3_3_1 => "3.3.1",
+        }
+    }
+
+    /// A release by its version (`3.0.0`), or the newest of a series (`3`, `2.6`).
+    pub fn parse(s: &str) -> Option<Release> {
+        Release::ALL
+            .into_iter()
+            .rev()
+            .find(|r| r.name() == s || r.name().starts_with(&format!("{s}.")))
+    }
+
+    /// Paddle 3 builds a `TranslatedLayer` for a legacy program in dygraph mode with its
+    /// PIR APIs on, and `_append_scale_to_output` raises TypeError on the first fetch
+    /// target (`scale(): argument must be Value, but got Variable`); 2.6.2 loads the
+    /// program's parameters as a dict (spec/versions.md V-PROGRAM).
+    pub fn translates_with_pir(self) -> bool {
+        self >= Release::P3_0_0
+    }
+}
+
+impl Release {
+    /// Whether `paddle.framework.io_utils._reconstruct_dense_tensor_data` exists (the
+    /// development branch's static-tensor form, V-NEXT): in no release yet.
+    pub fn has_reconstruct_dense_tensor(self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for Release {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl LoadOptions {
@@ -25,6 +105,7 @@ impl LoadOptions {
                 return_numpy: false,
                 keep_name_table: false,
                 safetensors: false,
+                paddle: Release::NEWEST,
             },
         ),
         (
@@ -33,6 +114,7 @@ impl LoadOptions {
                 return_numpy: true,
                 keep_name_table: false,
                 safetensors: false,
+                paddle: Release::NEWEST,
             },
         ),
         (
@@ -41,6 +123,7 @@ impl LoadOptions {
                 return_numpy: false,
                 keep_name_table: true,
                 safetensors: false,
+                paddle: Release::NEWEST,
             },
         ),
         (
@@ -49,6 +132,7 @@ impl LoadOptions {
                 return_numpy: false,
                 keep_name_table: false,
                 safetensors: true,
+                paddle: Release::NEWEST,
             },
         ),
         (
@@ -57,6 +141,7 @@ impl LoadOptions {
                 return_numpy: true,
                 keep_name_table: false,
                 safetensors: true,
+                paddle: Release::NEWEST,
             },
         ),
     ];
@@ -76,6 +161,10 @@ pub enum LoadError {
     /// `paddle.load` itself raises this Python exception on these bytes.
     #[error("paddle.load raises {class}: {message}")]
     Python { class: PyExc, message: String },
+    /// `paddle.load` kills the Python process on these files (a SIGSEGV in Paddle's C++):
+    /// there is no exception to show.
+    #[error("paddle.load crashes the Python process (SIGSEGV): {0}")]
+    Crash(&'static str),
     /// The value has no node in the load view (e.g. a numpy dtype object).
     #[error("a {0} has no node in the load view")]
     Unrepresentable(&'static str),

@@ -28,6 +28,8 @@ pub enum Form {
     AsIs,
     /// A tensor stream file (L-FILE): the root array is a Tensor of this dtype.
     Tensor(DType),
+    /// A ProgramDesc without ops (L-FILE): `Program.parse_from_string` rebuilds it.
+    Program,
 }
 
 /// What `paddle.load` does with the root object.
@@ -42,6 +44,8 @@ pub enum Mode {
     AsIs,
     /// The root is a Tensor ([`Form::Tensor`]).
     Tensor(DType),
+    /// The root is a `paddle.static.Program` ([`Form::Program`]).
+    Program,
 }
 
 /// Where the load's walk meets a node.
@@ -132,6 +136,9 @@ pub struct Plan {
     /// Why the whole-value walk stopped (P-LIMIT, L-DEPTH), if it did.
     pub stop: Option<Stop>,
     raised: Vec<(When, LoadError)>,
+    /// The pickle calls `paddle.framework.io_utils._reconstruct_dense_tensor_data`, which
+    /// no release has yet: `pickle.load` raises AttributeError (V-NEXT).
+    next_form: bool,
 }
 
 fn py(class: PyExc, message: impl Into<String>) -> LoadError {
@@ -208,6 +215,7 @@ impl Plan {
                 Form::Pickle => Mode::Parse { tuple_mode: false },
                 Form::AsIs => Mode::AsIs,
                 Form::Tensor(d) => Mode::Tensor(d),
+                Form::Program => Mode::Program,
             },
             root_items: None,
             table_item: None,
@@ -216,7 +224,25 @@ impl Plan {
             merges: vec![],
             stop: None,
             raised: vec![],
+            next_form: form == Form::Pickle && g.dialect.static_tensor_fn,
         };
+        // `pickle.load` raises TypeError on an unhashable set item or dict key (L-FILE):
+        // what `paddle.save` writes for a set holding a Tensor, or a Tensor dict key.
+        if let (Form::Pickle, Some((offset, found))) = (form, g.unhashable) {
+            let found = if found == "tuple" {
+                "numpy.ndarray"
+            } else {
+                found
+            };
+            p.raised.push((
+                When::Always,
+                py(
+                    PyExc::TypeError,
+                    format!("unhashable type: '{found}' (a set item or dict key at byte {offset})"),
+                ),
+            ));
+            return p;
+        }
         if let Err(e) = p.check_value(g) {
             p.raised.push((When::Always, e));
             return p;
@@ -231,6 +257,17 @@ impl Plan {
 
     /// The exception `paddle.load` raises with these options (or pdsave's refusal), if any.
     pub fn outcome(&self, opts: LoadOptions) -> Result<(), LoadError> {
+        if self.next_form && !opts.paddle.has_reconstruct_dense_tensor() {
+            return Err(py(
+                PyExc::AttributeError,
+                format!(
+                    "Can't get attribute '_reconstruct_dense_tensor_data' on <module \
+                     'paddle.framework.io_utils'>: Paddle's development branch writes static \
+                     tensors so, and Paddle {} has no such function",
+                    opts.paddle
+                ),
+            ));
+        }
         match self
             .raised
             .iter()
@@ -573,7 +610,7 @@ impl Plan {
             Region::Root => match self.mode {
                 Mode::Table => return Fate::Table,
                 Mode::Parse { .. } => Region::Walked,
-                Mode::AsIs => return Fate::Keep,
+                Mode::AsIs | Mode::Program => return Fate::Keep,
                 Mode::Tensor(d) => {
                     return Fate::Tensor {
                         array: id,

@@ -543,6 +543,7 @@ pub fn meaning(sym: Sym) -> &'static str {
         Sym::CodecsEncode => "protocol-2 bytes: _codecs.encode(text, 'latin1')",
         Sym::Eval => "Paddle static tensor: eval('data', {'data': array}) — safe only in this exact form, which the decoder checks",
         Sym::Checkpoint(_) => "Paddle distributed-checkpoint metadata dataclass — allowed only in a checkpoint's .metadata file, built by NEWOBJ () and BUILD of exactly its fields, which the decoder checks",
+        Sym::ReconstructDenseTensor => "Paddle static tensor (next release): _reconstruct_dense_tensor_data(array), which returns the array",
     }
 }
 

@@ -13,6 +13,7 @@ pub mod ops;
 
 use crate::dtype::DType;
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use num_bigint::BigInt;
 
@@ -90,6 +91,9 @@ pub enum Sym {
     /// is decoded ([`Allowlist::CheckpointMetadata`]), instantiated by NEWOBJ with no
     /// arguments and given exactly its fields by BUILD.
     Checkpoint(CheckpointClass),
+    /// `paddle.framework.io_utils._reconstruct_dense_tensor_data(array)`: the static-tensor
+    /// form of Paddle's development branch (no release writes it yet, spec/versions.md V-NEXT).
+    ReconstructDenseTensor,
 }
 
 /// Paddle's distributed-checkpoint metadata dataclasses, by the module that defines them:
@@ -204,6 +208,12 @@ pub const ALLOWED_GLOBALS: &[Global] = &[
     g("numpy._core.multiarray", "_reconstruct", Sym::Reconstruct),
     g("numpy.core.multiarray", "scalar", Sym::Scalar),
     g("numpy._core.multiarray", "scalar", Sym::Scalar),
+    g(
+        "numpy.core._multiarray_umath",
+        "_reconstruct",
+        Sym::Reconstruct,
+    ),
+    g("numpy.core._multiarray_umath", "scalar", Sym::Scalar),
     g("numpy", "ndarray", Sym::NdArrayType),
     g("numpy", "dtype", Sym::DtypeType),
     g("builtins", "tuple", Sym::Tuple),
@@ -222,6 +232,11 @@ pub const ALLOWED_GLOBALS: &[Global] = &[
     g("_codecs", "encode", Sym::CodecsEncode),
     g("builtins", "eval", Sym::Eval),
     g("__builtin__", "eval", Sym::Eval),
+    g(
+        "paddle.framework.io_utils",
+        "_reconstruct_dense_tensor_data",
+        Sym::ReconstructDenseTensor,
+    ),
 ];
 
 /// Looks a (module, name) pair up in the allowlist (outside checkpoint metadata).
@@ -249,6 +264,7 @@ impl Sym {
             Sym::Checkpoint(CheckpointClass::Metadata) => "Metadata",
             Sym::Checkpoint(CheckpointClass::LocalTensorMetadata) => "LocalTensorMetadata",
             Sym::Checkpoint(CheckpointClass::LocalTensorIndex) => "LocalTensorIndex",
+            Sym::ReconstructDenseTensor => "_reconstruct_dense_tensor_data",
         }
     }
 }
@@ -268,6 +284,7 @@ pub fn global_for(sym: Sym, protocol: u8, flavour: Flavour) -> Global {
         Sym::OrderedDict => "collections",
         Sym::CodecsEncode => "_codecs",
         Sym::Checkpoint(_) => crate::names::DCP_MODULE_3,
+        Sym::ReconstructDenseTensor => "paddle.framework.io_utils",
         Sym::Tuple
         | Sym::Set
         | Sym::FrozenSet
@@ -422,6 +439,36 @@ pub struct Graph<'a> {
     /// character (byte): CPython's cached one-character objects were not used, so the
     /// encoder follows node identity for them too (see `encode`).
     pub short_strings_distinct: bool,
+    /// How the writer spelled what the objects do not show (old numpy, Python 2, CPython
+    /// 3.6); the encoder follows it (spec/pickle.md P-HIST).
+    pub dialect: Dialect,
+    /// The first unhashable dict key or set item (offset, Python type): the file decodes,
+    /// but CPython's unpickler raises TypeError there (`paddle.save` of a set holding a
+    /// Tensor writes such a file; L-FILE).
+    pub unhashable: Option<(usize, &'static str)>,
+}
+
+/// The writer's spelling of a pickle beyond its protocol and numpy module path, as far as
+/// the bytes tell (spec/pickle.md P-HIST). The default is what CPython 3.7+ with numpy
+/// 1.19+ writes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dialect {
+    /// numpy < 1.19: dtypes pickled as `dtype(descr, 0, 1)` (ints), not `(False, True)`.
+    pub dtype_int_flags: bool,
+    /// Python 2's `pickle.py` wrote the file: `str` objects as SHORT_BINSTRING / BINSTRING
+    /// (array payloads included), `long`s as LONG1, iterator batching for every list and
+    /// dict, numpy's dtype byte-order strings not shared.
+    pub python2: bool,
+    /// CPython < 3.7: a protocol-4 payload of 64 KiB or more was written inside its frame.
+    pub large_in_frames: bool,
+    /// Python 2: the str nodes written as byte strings (STRING, BINSTRING,
+    /// SHORT_BINSTRING); the other str nodes were `unicode` (BINUNICODE).
+    pub byte_strs: HashSet<NodeId>,
+    /// Python 2: the int nodes written as `long` (LONG, LONG1, LONG4).
+    pub longs: HashSet<NodeId>,
+    /// Static tensors written as `paddle.framework.io_utils._reconstruct_dense_tensor_data
+    /// (array)` (Paddle's development branch) instead of `eval('data', {'data': array})`.
+    pub static_tensor_fn: bool,
 }
 
 impl<'a> Graph<'a> {
@@ -445,6 +492,8 @@ impl<'a> Graph<'a> {
             framed: false,
             consumed: 0,
             short_strings_distinct: false,
+            dialect: Dialect::default(),
+            unhashable: None,
         }
     }
     pub fn add(&mut self, n: Node<'a>) -> NodeId {
@@ -626,6 +675,61 @@ impl PickleError {
         }
     }
 
+    /// Why pdsave does not read these bytes, in a user's words: which object or opcode,
+    /// whether it looks hostile (something that runs code) or only unfamiliar (a form of
+    /// numpy's, Python's or Paddle's objects no known writer produces, spec/pickle.md
+    /// P-HIST), and what to do.
+    pub fn explain(&self) -> String {
+        use PickleError::*;
+        const REPORT: &str = "if a Paddle, numpy or Python release wrote this file, please \
+            report it to pdsave with the output of `pdsave disasm FILE` and the versions used";
+        match self {
+            ForbiddenGlobal { module, name, .. } => match globals::danger(module, name) {
+                Some(what) => format!(
+                    "hostile: it calls {module}.{name} ({what}); paddle.load would run it. \
+                     Do not load this file with Paddle"
+                ),
+                None => format!(
+                    "unfamiliar: {module}.{name} is not an object Paddle, numpy or Python's \
+                     pickler write in a Paddle file (another library's class, or a way to run \
+                     code); pdsave never imports it. Load it only if you trust its source; \
+                     {REPORT}"
+                ),
+            },
+            BadCall { module, name, .. } => format!(
+                "unfamiliar, not hostile by itself: {module}.{name} is numpy's, Python's or \
+                 Paddle's own, but this call is in a form no numpy, CPython or Paddle release \
+                 pdsave knows writes; {REPORT}"
+            ),
+            BadType {
+                opcode,
+                expected,
+                found,
+                ..
+            } => format!(
+                "unfamiliar: {opcode} is given a {found} where Python's and numpy's picklers \
+                 put {expected}; {REPORT}"
+            ),
+            BadBuild { target, .. } => format!(
+                "unfamiliar: the state given to {target} is not in a form numpy writes; {REPORT}"
+            ),
+            ForbiddenOpcode { opcode, .. } => format!(
+                "unfamiliar: {opcode} builds instances of arbitrary classes (custom objects, \
+                 or a way to run code); Paddle's files never use it. Load it only if you trust \
+                 its source; {REPORT}"
+            ),
+            MemoMissing { .. } => format!(
+                "damaged or crafted: it reads a memo slot it never \
+                wrote (CPython refuses it too); {REPORT}"
+            ),
+            Limit { .. } | TooDeep { .. } => {
+                "past pdsave's limits (nesting or sizes): it may be crafted to exhaust memory"
+                    .into()
+            }
+            _ => "damaged: not a complete pickle (truncated, or not a pickle at all)".into(),
+        }
+    }
+
     /// Byte offset the error refers to, when it refers to one.
     pub fn offset(&self) -> Option<usize> {
         use PickleError::*;
@@ -652,45 +756,4 @@ impl PickleError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn global_for_spells_only_allowlisted_globals() {
-        let syms = [
-            Sym::Reconstruct,
-            Sym::Scalar,
-            Sym::NdArrayType,
-            Sym::DtypeType,
-            Sym::Tuple,
-            Sym::Set,
-            Sym::FrozenSet,
-            Sym::ByteArray,
-            Sym::Complex,
-            Sym::Bytes,
-            Sym::OrderedDict,
-            Sym::CodecsEncode,
-            Sym::Eval,
-        ];
-        for sym in syms {
-            for protocol in 0..=5 {
-                for flavour in [Flavour::Numpy1, Flavour::Numpy2] {
-                    let g = global_for(sym, protocol, flavour);
-                    assert_eq!(
-                        lookup_global(g.module.as_bytes(), g.name.as_bytes()),
-                        Some(g)
-                    );
-                }
-            }
-        }
-        for g in ALLOWED_GLOBALS.iter().chain(CHECKPOINT_GLOBALS) {
-            assert_eq!(g.name, g.sym.name());
-        }
-        // The checkpoint classes only where a .metadata file is decoded.
-        for g in CHECKPOINT_GLOBALS {
-            let (m, n) = (g.module.as_bytes(), g.name.as_bytes());
-            assert_eq!(lookup_global(m, n), None);
-            assert_eq!(Allowlist::CheckpointMetadata.lookup(m, n), Some(*g));
-        }
-    }
-}
+mod tests;

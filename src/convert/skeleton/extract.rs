@@ -404,6 +404,21 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
         nodes.push(n);
     }
     let root = r(&g.root)?;
+    // The writer's spelling (P-HIST), by skeleton node, so converting back re-encodes it.
+    let d = &g.dialect;
+    let ids = |set: &HashSet<NodeId>| -> J {
+        let mut v: Vec<J> = set.iter().filter_map(|id| r(id).ok()).collect();
+        v.sort_by_key(|j| j.as_u64());
+        J::Array(v)
+    };
+    let dialect = json!({
+        "dtype_int_flags": d.dtype_int_flags,
+        "python2": d.python2,
+        "large_in_frames": d.large_in_frames,
+        "static_tensor_fn": d.static_tensor_fn,
+        "byte_strs": ids(&d.byte_strs),
+        "longs": ids(&d.longs),
+    });
     let aliases: Vec<&String> = order
         .iter()
         .filter_map(|(w, n)| match w {
@@ -411,7 +426,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
             _ => None,
         })
         .collect();
-    let skeleton = json!({
+    let mut skeleton = json!({
         "pdsave_skeleton": VERSION,
         "protocol": crate::pickle::EncodeOptions::like(g).protocol, // as reencode writes it (2-4)
         "flavour": g.flavour.map(flavour_label),
@@ -421,6 +436,11 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
         "aliases": aliases,
         "nodes": nodes,
     });
+    // Only when the writer was not CPython 3.7+ with numpy 1.19+ (the skeletons of every
+    // other pickle stay as they were).
+    if d.dtype_int_flags || d.python2 || d.large_in_frames || d.static_tensor_fn {
+        skeleton["dialect"] = dialect;
+    }
     Ok(Extracted {
         arrays,
         skeleton,

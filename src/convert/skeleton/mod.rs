@@ -59,6 +59,7 @@ fn flavour_from(s: &str) -> Option<Flavour> {
     match s {
         "numpy1" => Some(Flavour::Numpy1),
         "numpy2" => Some(Flavour::Numpy2),
+        "numpy1.16.0" => Some(Flavour::Numpy1160),
         _ => None,
     }
 }

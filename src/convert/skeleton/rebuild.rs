@@ -74,6 +74,27 @@ pub fn rebuild<'a>(
         .get("short_strings_distinct")
         .and_then(J::as_bool)
         .unwrap_or(false);
+    if let Some(d) = skeleton.get("dialect") {
+        let flag = |k: &str| d.get(k).and_then(J::as_bool).unwrap_or(false);
+        g.dialect.dtype_int_flags = flag("dtype_int_flags");
+        g.dialect.python2 = flag("python2");
+        g.dialect.large_in_frames = flag("large_in_frames");
+        g.dialect.static_tensor_fn = flag("static_tensor_fn");
+        let set = |k: &str| -> std::collections::HashSet<NodeId> {
+            d.get(k)
+                .and_then(J::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(J::as_u64)
+                        .filter(|&i| (i as usize) < count)
+                        .map(|i| i as NodeId)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        g.dialect.byte_strs = set("byte_strs");
+        g.dialect.longs = set("longs");
+    }
     let id = |v: &J| -> Result<NodeId, String> {
         v.as_u64()
             .filter(|&i| (i as usize) < count)
@@ -259,7 +280,10 @@ pub fn rebuild<'a>(
         }
     }
     // Dict keys and set items must be hashable, as Python requires when it unpickles
-    // (found by the `convert` fuzz target: a tampered skeleton keyed a dict by a dict).
+    // (found by the `convert` fuzz target: a tampered skeleton keyed a dict by a dict) —
+    // except a Tensor's `(name, ndarray)` form, which `paddle.save` writes for a set
+    // holding a Tensor or a Tensor dict key: the graph records it, and loading raises
+    // TypeError as `pickle.load` does (L-FILE).
     let mut memo: HashMap<NodeId, bool> = HashMap::new();
     for (i, n) in g.nodes.iter().enumerate() {
         let keys: Vec<NodeId> = match n {
@@ -269,9 +293,12 @@ pub fn rebuild<'a>(
         };
         for k in keys {
             if !hashable(&g, k, &mut memo) {
-                return Err(format!(
-                    "node {i}: a key or set item (node {k}) is not hashable"
-                ));
+                if !matches!(g.node(k), Node::DynTensor { .. }) {
+                    return Err(format!(
+                        "node {i}: a key or set item (node {k}) is not hashable"
+                    ));
+                }
+                g.unhashable.get_or_insert((0, "numpy.ndarray"));
             }
         }
     }

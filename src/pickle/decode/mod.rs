@@ -89,6 +89,7 @@ pub fn decode_in<'a>(
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
+    let mut frame_end = 0usize;
     while let Some(instr) = reader.next_instr() {
         let instr = instr?;
         if instr.op == Op::FRAME {
@@ -106,7 +107,11 @@ pub fn decode_in<'a>(
                 });
             }
             vm.g.framed = true;
+            frame_end = reader.pos() + n as usize;
             continue;
+        }
+        if instr.offset < frame_end && large_payload(&instr) {
+            vm.g.dialect.large_in_frames = true;
         }
         if instr.op == Op::STOP {
             let root = vm.pop(&instr)?;
@@ -120,6 +125,15 @@ pub fn decode_in<'a>(
         vm.step(&instr)?;
     }
     Err(PickleError::NoStop { offset: data.len() })
+}
+
+/// A str or bytes payload CPython 3.7+ writes outside frames (64 KiB or more).
+fn large_payload(i: &Instr) -> bool {
+    use Op::*;
+    matches!(
+        i.op,
+        BINUNICODE | BINUNICODE8 | BINBYTES | BINBYTES8 | BYTEARRAY8
+    ) && arg_bytes(i).len() >= 64 * 1024
 }
 
 /// Whether two distinct nodes hold the same str (or bytes) of at most one character.
@@ -179,6 +193,19 @@ impl<'a> Vm<'a, '_> {
         self.stack.push(id);
     }
 
+    /// The node just pushed is a Python 2 `str` (only Python 2 writes the STRING opcodes).
+    fn byte_str(&mut self) {
+        let id = (self.g.nodes.len() - 1) as NodeId;
+        self.g.dialect.python2 = true;
+        self.g.dialect.byte_strs.insert(id);
+    }
+
+    /// The node just pushed was written as a `long`.
+    fn long(&mut self) {
+        let id = (self.g.nodes.len() - 1) as NodeId;
+        self.g.dialect.longs.insert(id);
+    }
+
     fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
     }
@@ -224,10 +251,24 @@ impl<'a> Vm<'a, '_> {
 
     /// Inserts into a dict node with Python's semantics: an equal key keeps its place and
     /// its first key object, the value is replaced.
+    /// The hash key of a dict key or set item; `None` for an unhashable one, which CPython's
+    /// unpickler raises TypeError on (no code runs): the graph records it
+    /// ([`Graph::unhashable`]) and keeps the item, so the file still decodes.
+    fn key_or_unhashable(&mut self, item: NodeId, i: &Instr) -> Result<Option<Key>, PickleError> {
+        match self.key(item, 0, i) {
+            Ok(k) => Ok(Some(k)),
+            Err(PickleError::Unhashable { offset, found, .. }) => {
+                self.g.unhashable.get_or_insert((offset, found));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn dict_set(&mut self, d: NodeId, k: NodeId, v: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key(k, 0, i)?;
+        let key = self.key_or_unhashable(k, i)?;
         let idx = self.index.entry(d).or_default();
-        let pos = idx.get(&key).copied();
+        let pos = key.as_ref().and_then(|key| idx.get(key).copied());
         let items = match self.g.nodes.get_mut(d as usize) {
             Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
             Some(other) => {
@@ -252,7 +293,9 @@ impl<'a> Vm<'a, '_> {
                 }
             }
             None => {
-                idx.insert(key, items.len());
+                if let Some(key) = key {
+                    idx.insert(key, items.len());
+                }
                 items.push((k, v));
             }
         }
@@ -260,14 +303,16 @@ impl<'a> Vm<'a, '_> {
     }
 
     fn set_add(&mut self, s: NodeId, item: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key(item, 0, i)?;
+        let key = self.key_or_unhashable(item, i)?;
         let idx = self.index.entry(s).or_default();
-        if idx.contains_key(&key) {
+        if key.as_ref().is_some_and(|k| idx.contains_key(k)) {
             return Ok(());
         }
         match self.g.nodes.get_mut(s as usize) {
             Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
-                idx.insert(key, items.len());
+                if let Some(key) = key {
+                    idx.insert(key, items.len());
+                }
                 items.push(item);
                 Ok(())
             }
@@ -451,7 +496,8 @@ impl<'a> Vm<'a, '_> {
             }
             LONG => {
                 let v = self.int_text(i, arg_bytes(i))?;
-                self.push_new(Node::Int(v))
+                self.push_new(Node::Int(v));
+                self.long();
             }
             LONG1 | LONG4 => {
                 let b = arg_bytes(i);
@@ -460,7 +506,8 @@ impl<'a> Vm<'a, '_> {
                 } else {
                     PyInt::from_big(BigInt::from_signed_bytes_le(b))
                 };
-                self.push_new(Node::Int(v))
+                self.push_new(Node::Int(v));
+                self.long();
             }
             FLOAT => {
                 let s =
@@ -502,10 +549,12 @@ impl<'a> Vm<'a, '_> {
                     opcode: "STRING",
                     reason: "invalid escape",
                 })?;
-                self.push_new(Node::Str(Cow::Owned(latin1(&bytes))))
+                self.push_new(Node::Str(Cow::Owned(latin1(&bytes))));
+                self.byte_str();
             }
             BINSTRING | SHORT_BINSTRING => {
-                self.push_new(Node::Str(Cow::Owned(latin1(arg_bytes(i)))))
+                self.push_new(Node::Str(Cow::Owned(latin1(arg_bytes(i)))));
+                self.byte_str();
             }
             UNICODE => {
                 let s = raw_unicode_escape(arg_bytes(i)).ok_or(PickleError::InvalidUtf8 {
@@ -712,11 +761,7 @@ impl<'a> Vm<'a, '_> {
         match self.allow.lookup(m, n) {
             Some(g) => {
                 if g.sym == Sym::Reconstruct || g.sym == Sym::Scalar {
-                    let fl = if g.module.contains("._core") {
-                        Flavour::Numpy2
-                    } else {
-                        Flavour::Numpy1
-                    };
+                    let fl = Flavour::from_module(g.module).unwrap_or(Flavour::Numpy1);
                     self.g.flavour.get_or_insert(fl);
                 }
                 self.push_new(Node::Global(g));

@@ -17,6 +17,16 @@ use crate::pickle::{
     DtypeNode, Global, NdArray, Node, NodeId, NpScalar, Pending, PickleError, PyInt, Sym,
 };
 
+/// A short Python spelling of a scalar argument, for messages.
+fn py_repr(n: &Node) -> String {
+    match n {
+        Node::Bool(b) => (if *b { "True" } else { "False" }).into(),
+        Node::Int(v) => v.to_string(),
+        Node::None => "None".into(),
+        other => other.type_name().into(),
+    }
+}
+
 impl<'a> Vm<'a, '_> {
     pub(super) fn bytes_like(&self, id: NodeId) -> Option<Cow<'a, [u8]>> {
         match self.node(id) {
@@ -66,16 +76,27 @@ impl<'a> Vm<'a, '_> {
                 if !zero_ok || !b_ok {
                     return Err(bad("expected (numpy.ndarray, (0,), b'b')"));
                 }
-                let fl = if g.module.contains("._core") {
-                    Flavour::Numpy2
-                } else {
-                    Flavour::Numpy1
-                };
+                let fl = Flavour::from_module(g.module).unwrap_or(Flavour::Numpy1);
                 Node::Pending(Pending::Array(fl))
             }
-            (Sym::DtypeType, [Node::Str(descr), Node::Bool(false), Node::Bool(true)]) => {
+            // numpy >= 1.19 writes `dtype(descr, False, True)`; numpy <= 1.18 wrote the same
+            // flags as ints, `(descr, 0, 1)` (numpy PR 15500). Nothing else (P-HIST).
+            (Sym::DtypeType, [Node::Str(descr), align, copy]) => {
+                let ints = match (align, copy) {
+                    (Node::Bool(false), Node::Bool(true)) => false,
+                    (Node::Int(PyInt::Small(0)), Node::Int(PyInt::Small(1))) => true,
+                    _ => {
+                        return Err(bad(&format!(
+                            "numpy.dtype({descr:?}, {}, {}): numpy writes the flags (align, copy) \
+                             as (False, True), or (0, 1) before numpy 1.19",
+                            py_repr(align),
+                            py_repr(copy)
+                        )))
+                    }
+                };
                 let dt = DType::from_numpy_descr(descr)
                     .ok_or_else(|| bad(&format!("unsupported dtype {descr:?}")))?;
+                self.g.dialect.dtype_int_flags |= ints;
                 Node::Pending(Pending::Dtype(dt))
             }
             (Sym::Scalar, [Node::Dtype(d), _]) => {
@@ -90,11 +111,7 @@ impl<'a> Vm<'a, '_> {
                         data.len()
                     )));
                 }
-                let fl = if g.module.contains("._core") {
-                    Flavour::Numpy2
-                } else {
-                    Flavour::Numpy1
-                };
+                let fl = Flavour::from_module(g.module).unwrap_or(Flavour::Numpy1);
                 Node::NpScalar(NpScalar {
                     flavour: fl,
                     dtype: a[0],
@@ -158,6 +175,17 @@ impl<'a> Vm<'a, '_> {
                     return Err(bad("only Paddle's static-tensor form eval('data', {'data': ndarray}) is allowed"));
                 }
                 Node::StaticTensor { array: env[0].1 }
+            }
+            // Paddle's development branch: `reduce_DenseTensor` returns
+            // `(_reconstruct_dense_tensor_data, (np.array(tensor),))` (V-NEXT).
+            (Sym::ReconstructDenseTensor, [Node::NdArray(_)]) => {
+                self.g.dialect.static_tensor_fn = true;
+                Node::StaticTensor { array: a[0] }
+            }
+            (Sym::ReconstructDenseTensor, _) => {
+                return Err(bad(
+                    "only Paddle's form _reconstruct_dense_tensor_data(ndarray) is allowed",
+                ))
             }
             _ => return Err(bad("arguments do not match the allowed form")),
         };

@@ -12,6 +12,11 @@
 //! not (`Graph::short_strings_distinct`): one-character latin-1 strings,
 //! empty and one-byte bytes, module-name strings, the `'latin1'` constant of
 //! protocol 2 bytes, the `'data'` constant of Paddle's static-tensor reduce, globals.
+//!
+//! Older writers (spec/pickle.md P-HIST) are followed as the graph's [`Dialect`] records
+//! them: numpy <= 1.18's int dtype flags (unless a numpy flavour is asked for), Python 2's
+//! `pickle.py` at protocol 2 (byte strings, longs, iterator batching), CPython 3.6's
+//! protocol-4 frames that hold payloads of 64 KiB and more.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,7 +24,7 @@ use std::io::Write;
 mod objects;
 
 use super::ops::Op;
-use super::{Graph, NodeId, PickleError, PyInt, Sym};
+use super::{Dialect, Graph, NodeId, PickleError, PyInt, Sym};
 use crate::numpy::Flavour;
 
 const FRAME_TARGET: usize = 64 * 1024;
@@ -78,6 +83,10 @@ pub fn encode_to<W: Write>(g: &Graph, opts: &EncodeOptions, out: W) -> Result<()
         buf: Vec::with_capacity(FRAME_TARGET * 2),
         memo: HashMap::new(),
         next: 0,
+        py2: g.dialect.python2 && opts.protocol == 2,
+        int_flags: g.dialect.dtype_int_flags && opts.flavour.is_none(),
+        big_in_frames: g.dialect.large_in_frames && opts.protocol >= 4,
+        dialect: &g.dialect,
     };
     e.buf.extend_from_slice(&[Op::PROTO as u8, opts.protocol]);
     if e.proto >= 4 {
@@ -107,6 +116,8 @@ enum Key {
     Module(&'static str, bool),
     /// Constant strings from code objects (interned): `'latin1'`, `'data'`.
     Const(&'static str),
+    /// Python 2: the empty (256) or a one-character byte string (singletons).
+    Char8(u16),
 }
 
 /// A value to save that the graph does not hold as a node (parts of reduce forms).
@@ -121,6 +132,10 @@ enum V<'x> {
     /// building the str: protocol 2's bytes payloads can be gigabytes.
     Latin1(&'x [u8]),
     Bytes(&'x [u8], Option<Key>),
+    /// A Python 2 `str` of these bytes (SHORT_BINSTRING / BINSTRING).
+    Str8(&'x [u8], Option<Key>),
+    /// A Python 2 `str` made fresh even with one character (`PyString_FromFormat`).
+    Fresh8(&'x [u8]),
     Global(Sym),
     /// A fresh tuple.
     Tuple(Vec<V<'x>>),
@@ -142,6 +157,13 @@ struct Enc<'g, 'a, W: Write> {
     buf: Vec<u8>,
     memo: HashMap<Key, u32>,
     next: u32,
+    /// Python 2's `pickle.py` (protocol 2 of a [`Dialect::python2`] graph).
+    py2: bool,
+    /// numpy <= 1.18's `dtype(descr, 0, 1)`.
+    int_flags: bool,
+    /// CPython 3.6: large payloads stay inside frames.
+    big_in_frames: bool,
+    dialect: &'g Dialect,
 }
 
 fn str_key(s: &str, default: Option<Key>) -> Option<Key> {
@@ -149,6 +171,15 @@ fn str_key(s: &str, default: Option<Key>) -> Option<Key> {
     match (it.next(), it.next()) {
         (None, _) => Some(Key::Char(u32::MAX)),
         (Some(c), None) if (c as u32) < 256 => Some(Key::Char(c as u32)),
+        _ => default,
+    }
+}
+
+/// Python 2 byte strings: CPython 2 caches the empty and one-character `str`.
+fn str8_key(b: &[u8], default: Option<Key>) -> Option<Key> {
+    match b {
+        [] => Some(Key::Char8(256)),
+        [c] => Some(Key::Char8(*c as u16)),
         _ => default,
     }
 }
@@ -203,6 +234,12 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
     }
 
     fn write_large(&mut self, header: &[u8], payload: &[u8]) -> Result<(), PickleError> {
+        if self.big_in_frames {
+            // CPython 3.6 wrote every payload into the current frame.
+            self.buf.extend_from_slice(header);
+            self.buf.extend_from_slice(payload);
+            return Ok(());
+        }
         if self.framing {
             self.commit()?;
         } else {
@@ -244,6 +281,67 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
         Ok(true)
     }
 
+    /// An int node: Python 2 wrote a `long` as LONG1 whatever its value, and an `int` that
+    /// does not fit 32 bits as INT text.
+    fn save_int_node(&mut self, id: NodeId, v: &PyInt) -> Result<(), PickleError> {
+        if !self.py2 {
+            return self.save_int(v);
+        }
+        let fits = matches!(v, PyInt::Small(x) if i32::try_from(*x).is_ok());
+        if self.dialect.longs.contains(&id) {
+            self.boundary()?;
+            let enc = match v {
+                PyInt::Small(0) => vec![],
+                _ => v.to_big().to_signed_bytes_le(),
+            };
+            return self.write_long(&enc);
+        }
+        if !fits {
+            self.boundary()?;
+            return self.write(format!("I{v}\n").as_bytes());
+        }
+        self.save_int(v)
+    }
+
+    fn write_long(&mut self, enc: &[u8]) -> Result<(), PickleError> {
+        if enc.len() < 256 {
+            let mut b = vec![Op::LONG1 as u8, enc.len() as u8];
+            b.extend_from_slice(enc);
+            self.write(&b)
+        } else {
+            let mut b = vec![Op::LONG4 as u8];
+            b.extend_from_slice(&(enc.len() as i32).to_le_bytes());
+            b.extend_from_slice(enc);
+            self.write(&b)
+        }
+    }
+
+    /// A Python 2 `str` (bytes): SHORT_BINSTRING below 256 bytes, else BINSTRING.
+    fn save_str8(&mut self, b: &[u8], key: Option<Key>) -> Result<(), PickleError> {
+        self.boundary()?;
+        if self.get(key)? {
+            return Ok(());
+        }
+        if b.len() < 256 {
+            self.write(&[Op::SHORT_BINSTRING as u8, b.len() as u8])?;
+            self.write(b)?;
+        } else {
+            let n = i32::try_from(b.len())
+                .map_err(|_| PickleError::Encode("Python 2 str over 2 GiB".into()))?;
+            let mut h = vec![Op::BINSTRING as u8];
+            h.extend_from_slice(&n.to_le_bytes());
+            if b.len() >= FRAME_TARGET {
+                self.flush()?;
+                self.out.write_all(&h).map_err(io)?;
+                self.out.write_all(b).map_err(io)?;
+            } else {
+                self.write(&h)?;
+                self.write(b)?;
+            }
+        }
+        self.memoize(key)
+    }
+
     fn save_int(&mut self, v: &PyInt) -> Result<(), PickleError> {
         self.boundary()?;
         if let PyInt::Small(x) = *v {
@@ -261,16 +359,7 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             }
         }
         let enc = v.to_big().to_signed_bytes_le();
-        if enc.len() < 256 {
-            let mut b = vec![Op::LONG1 as u8, enc.len() as u8];
-            b.extend_from_slice(&enc);
-            self.write(&b)
-        } else {
-            let mut b = vec![Op::LONG4 as u8];
-            b.extend_from_slice(&(enc.len() as i32).to_le_bytes());
-            b.extend_from_slice(&enc);
-            self.write(&b)
-        }
+        self.write_long(&enc)
     }
 
     fn save_float(&mut self, v: f64) -> Result<(), PickleError> {

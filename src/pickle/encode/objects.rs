@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::{bytes_key, str_key, Enc, Key, BATCH, MAX_DEPTH, V};
+use super::{bytes_key, str8_key, str_key, Enc, Key, BATCH, MAX_DEPTH, V};
 use crate::numpy::Flavour;
 use crate::pickle::ops::Op;
 use crate::pickle::{global_for, Global, Node, NodeId, PickleError, PyInt, Sym};
@@ -87,6 +87,8 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             V::Str(s, k) => self.save_str(s, str_key(s, *k)),
             V::Latin1(b) => self.save_latin1(b),
             V::Bytes(b, k) => self.save_bytes(b, bytes_key(b, *k)),
+            V::Str8(b, k) => self.save_str8(b, str8_key(b, *k)),
+            V::Fresh8(b) => self.save_str8(b, None),
             V::Global(s) => self.save_global(*s, Flavour::Numpy2),
             V::Tuple(items) => {
                 self.boundary()?;
@@ -142,6 +144,24 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
     }
 
     fn batch_list(&mut self, items: &[NodeId], depth: usize) -> Result<(), PickleError> {
+        if self.py2 {
+            // Python 2's `_batch_appends` (an iterator): a last batch of one is APPEND.
+            for chunk in items.chunks(BATCH) {
+                if chunk.len() > 1 {
+                    self.write(&[Op::MARK as u8])?;
+                }
+                for &it in chunk {
+                    self.save_node(it, depth + 1)?;
+                }
+                let op = if chunk.len() > 1 {
+                    Op::APPENDS
+                } else {
+                    Op::APPEND
+                };
+                self.write(&[op as u8])?;
+            }
+            return Ok(());
+        }
         match items.len() {
             0 => Ok(()),
             1 => {
@@ -167,6 +187,10 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
         items: &[(NodeId, NodeId)],
         depth: usize,
     ) -> Result<(), PickleError> {
+        if self.py2 {
+            // Python 2's `_batch_setitems` iterates every dict.
+            return self.batch_dict_iter(items, depth);
+        }
         if items.is_empty() {
             return Ok(());
         }
@@ -260,8 +284,13 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                 self.boundary()?;
                 return self.write(&[if *b { Op::NEWTRUE } else { Op::NEWFALSE } as u8]);
             }
-            Node::Int(v) => return self.save_int(v),
+            Node::Int(v) => return self.save_int_node(id, v),
             Node::Float(v) => return self.save_float(*v),
+            Node::Str(s) if self.py2 && self.dialect.byte_strs.contains(&id) => {
+                let b: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
+                return self.save_str8(&b, key);
+            }
+            Node::Str(s) if self.py2 => return self.save_str(s, key),
             Node::Str(s) if !g.short_strings_distinct => return self.save_str(s, str_key(s, key)),
             Node::Bytes(b) if !g.short_strings_distinct => {
                 return self.save_bytes(b, bytes_key(b, key))
@@ -269,11 +298,7 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             Node::Str(s) => return self.save_str(s, key),
             Node::Bytes(b) => return self.save_bytes(b, key),
             Node::Global(gl) => {
-                let fl = if gl.module.contains("._core") {
-                    Flavour::Numpy2
-                } else {
-                    Flavour::Numpy1
-                };
+                let fl = Flavour::from_module(gl.module).unwrap_or(Flavour::Numpy1);
                 return self.save_global(gl.sym, self.fl(fl));
             }
             _ => {}
@@ -372,10 +397,24 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                 })?;
                 let order = [d.order as char];
                 let order: String = order.iter().collect();
-                let args = V::Tuple(vec![V::Str(descr, None), V::Bool(false), V::Bool(true)]);
+                let order_byte = [d.order];
+                // Python 2's numpy made fresh `str`s (PyString_FromFormat); numpy <= 1.18
+                // wrote the flags as ints.
+                let (descr_v, order_v) = if self.py2 {
+                    (V::Fresh8(descr.as_bytes()), V::Fresh8(&order_byte))
+                } else {
+                    (V::Str(descr, None), V::Str(&order, None))
+                };
+                let flags = if self.int_flags || self.py2 {
+                    [V::Int(0), V::Int(1)]
+                } else {
+                    [V::Bool(false), V::Bool(true)]
+                };
+                let [align, copy] = flags;
+                let args = V::Tuple(vec![descr_v, align, copy]);
                 let state = V::Tuple(vec![
                     V::Int(3),
-                    V::Str(&order, None),
+                    order_v,
                     V::None,
                     V::None,
                     V::None,
@@ -394,28 +433,49 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             }
             Node::NdArray(a) => {
                 let fl = self.fl(a.flavour);
+                let (b, data) = if self.py2 {
+                    (V::Str8(b"b", None), V::Str8(&a.data, None))
+                } else {
+                    (V::Bytes(b"b", None), V::Bytes(&a.data, None))
+                };
                 let args = V::Tuple(vec![
                     V::Global(Sym::NdArrayType),
                     V::Tuple(vec![V::Int(0)]),
-                    V::Bytes(b"b", None),
+                    b,
                 ]);
                 let state = V::Tuple(vec![
                     V::Int(1),
                     V::Ints(&a.shape),
                     V::Node(a.dtype),
                     V::Bool(a.fortran),
-                    V::Bytes(&a.data, None),
+                    data,
                 ]);
                 self.save_reduce_fl(Sym::Reconstruct, fl, args, key, Some(state), depth)
             }
             Node::NpScalar(s) => {
                 let fl = self.fl(s.flavour);
-                let args = V::Tuple(vec![V::Node(s.dtype), V::Bytes(&s.data, None)]);
+                let data = if self.py2 {
+                    V::Str8(&s.data, None)
+                } else {
+                    V::Bytes(&s.data, None)
+                };
+                let args = V::Tuple(vec![V::Node(s.dtype), data]);
                 self.save_reduce_fl(Sym::Scalar, fl, args, key, None, depth)
             }
             Node::DynTensor { name, array } => {
                 let args = V::Tuple(vec![V::Tuple(vec![V::Node(*name), V::Node(*array)])]);
                 self.save_reduce_fl(Sym::Tuple, Flavour::Numpy2, args, key, None, depth)
+            }
+            Node::StaticTensor { array } if self.dialect.static_tensor_fn => {
+                let args = V::Tuple(vec![V::Node(*array)]);
+                self.save_reduce_fl(
+                    Sym::ReconstructDenseTensor,
+                    Flavour::Numpy2,
+                    args,
+                    key,
+                    None,
+                    depth,
+                )
             }
             Node::StaticTensor { array } => {
                 let data = || V::Str("data", Some(Key::Const("data")));
