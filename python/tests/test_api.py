@@ -69,12 +69,28 @@ def test_path_forms_and_pathlike():
     import pathlib
 
     prefix = os.path.join(CASES, "y_p2_jit_save_prefix", "net")
-    d = pdsave.load(prefix, return_numpy=True)
+    d = pdsave.load(prefix, return_numpy=True, paddle="2.6.2")
     assert d and all(isinstance(v, np.ndarray) for v in d.values())
     assert pdsave.load(pathlib.Path(SD), return_numpy=True).keys() == \
         pdsave.load(SD, return_numpy=True).keys()
     with pytest.raises(ValueError):
         pdsave.load(os.path.join(CASES, "no_such_file"))
+
+
+def test_paddle_release_selects_that_release_rules():
+    # A legacy jit.save prefix: Paddle 2.6.2 loads its parameters, every Paddle 3 raises
+    # TypeError (spec/versions.md V-PROGRAM); pickles load alike in every release.
+    prefix = os.path.join(CASES, "y_p3_legacy_jit_save_prefix", "net")
+    assert pdsave.load(prefix, return_numpy=True, paddle="2.6.2")
+    assert pdsave.load(prefix, return_numpy=True, paddle="2")
+    for release in ("3.0.0", "3.3.1", "3"):
+        with pytest.raises(TypeError):
+            pdsave.load(prefix, return_numpy=True, paddle=release)
+    assert pdsave.load(SD, return_numpy=True, paddle="2.6.2").keys() == \
+        pdsave.load(SD, return_numpy=True, paddle="3.3.1").keys()
+    with pytest.raises(ValueError, match="not a release"):
+        pdsave.load(SD, paddle="1.8.5")
+    assert "3.3.1" in _native.RELEASES and "2.6.2" in _native.RELEASES
 
 
 def test_safetensors_mode_reads_safetensors_in_data_offset_order():
