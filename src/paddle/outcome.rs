@@ -147,6 +147,16 @@ impl LoadOptions {
     ];
 }
 
+impl LoadOptions {
+    /// The option sets that apply to a pickle (or any file `paddle.load` reads without
+    /// `safetensors=True`): default, return_numpy, keep_name_table.
+    pub fn pickle_sets() -> impl Iterator<Item = (&'static str, LoadOptions)> {
+        LoadOptions::SETS
+            .into_iter()
+            .filter(|(_, o)| !o.safetensors)
+    }
+}
+
 /// Why a load gives no value.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum LoadError {
