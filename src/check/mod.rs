@@ -19,7 +19,7 @@ pub use render::{render, render_with};
 
 use crate::paddle::classify::{classify_graph, combined_params_finding, Finding};
 use crate::paddle::file::python_class;
-use crate::pickle::globals::{classify, scan_globals, GlobalScan, Verdict};
+use crate::pickle::globals::{classify, scan_globals, scan_globals_at, GlobalScan, Verdict};
 use crate::pickle::{self, PickleError, Sym};
 use crate::rules::Rule;
 use crate::source::{self, Form, Format, Kind, Source};
@@ -142,16 +142,17 @@ fn safety(
     file: Option<&str>,
 ) -> (Vec<GlobalEntry>, Vec<Finding>) {
     let mut entries: Vec<GlobalEntry> = Vec::new();
-    let mut index: std::collections::HashMap<(Option<&str>, Option<&str>), usize> =
+    let mut index: std::collections::HashMap<(Option<&str>, Option<&str>, bool), usize> =
         Default::default();
     for r in &scan.globals {
-        let key = (r.module.as_deref(), r.name.as_deref());
+        // A global in Paddle's shape and the same global used otherwise are two entries.
+        let key = (r.module.as_deref(), r.name.as_deref(), r.in_shape());
         let i = match index.get(&key) {
             Some(&i) => i,
             None => {
                 let (mut verdict, mut meaning) = classify(r);
                 let mut own = verdict == Verdict::PaddleOwn;
-                if is_eval(r.allowed) {
+                if own && is_eval(r.allowed) {
                     if let Some(e) = decode_err {
                         // Safe only in the exact form the decoder checks: the file must decode.
                         own = false;
@@ -291,31 +292,163 @@ fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
 }
 
 /// A pickle: every global it references, its decoding, and (alone) the decodings
-/// `paddle.load` will meet.
+/// `paddle.load` will meet; then whatever follows its STOP.
 fn analyse_pickle(data: &[u8], file: Option<&str>, protocol: Option<u8>, a: &mut Analysis) {
     let scan = scan_globals(data);
     a.protocol = protocol.or(scan.protocol);
-    let e = match pickle::decode(data) {
+    let decoded = pickle::decode(data);
+    let e = decoded.as_ref().err();
+    let (globals, mut findings) = safety(&scan, e, file);
+    a.globals = globals;
+    match &decoded {
         Ok(g) => {
             a.protocol = Some(g.protocol);
-            let (globals, mut findings) = safety(&scan, None, file);
             if file.is_none() {
-                findings.extend(classify_graph(&g));
+                findings.extend(classify_graph(g));
             }
-            a.globals = globals;
-            a.findings = findings;
-            return;
         }
-        Err(e) => e,
-    };
-    let (globals, mut findings) = safety(&scan, Some(&e), file);
-    match python_class(&e) {
-        // Python's unpickler fails on these bytes too: malformed, not refused.
-        Some(_) => a.error = Some(format!("malformed pickle: {e}")),
-        None => findings.extend(refusal(&e, &scan, file)),
+        Err(PickleError::Frame { .. }) => {}
+        Err(e) => match python_class(e) {
+            // Python's unpickler fails on these bytes too: malformed, not refused.
+            Some(_) => a.error = Some(format!("malformed pickle: {e}")),
+            None => findings.extend(refusal(e, &scan, file)),
+        },
     }
-    a.globals = globals;
+    frame_findings(&scan, file, &mut a.globals, &mut findings);
+    let end = match &decoded {
+        Ok(g) => Some(g.consumed),
+        Err(_) => scan.stop.map(|s| s + 1),
+    };
+    if let Some(end) = end {
+        after_stop(data, end, file, &mut a.globals, &mut findings);
+    }
     a.findings = findings;
+}
+
+fn at_of(file: Option<&str>, o: usize) -> String {
+    match file {
+        Some(f) => format!("{f} byte {o}"),
+        None => format!("byte {o}"),
+    }
+}
+
+/// A frame violation (P-FRAME): DANGER, with the globals of its other reading.
+fn frame_findings(
+    scan: &GlobalScan,
+    file: Option<&str>,
+    globals: &mut Vec<GlobalEntry>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(e) = &scan.frame else { return };
+    let o = e.offset().unwrap_or(0);
+    findings.push(finding(
+        Rule::PFrame,
+        at_of(file, o),
+        format!("DANGER: {e}: pickle.py refuses this file, while CPython's C unpickler up to 3.13 (which paddle.load uses) reads on across the frame, and a scanner that follows pickletools sees other opcodes than an unpickler may run"),
+    ));
+    if scan.hidden.is_empty() {
+        return;
+    }
+    let hidden = GlobalScan {
+        globals: scan.hidden.clone(),
+        ..Default::default()
+    };
+    let (entries, _) = safety(&hidden, None, file);
+    for mut g in entries {
+        let dotted = g.dotted();
+        g.paddle_own = false;
+        if g.verdict == Verdict::PaddleOwn {
+            g.verdict = Verdict::Unsafe;
+        }
+        g.meaning = format!("hidden in the bytes that straddle the frame end (read from the frame's end on, as a lenient unpickler resumes there): {}", g.meaning);
+        findings.push(finding(
+            Rule::PFrame,
+            at_of(file, g.offsets[0]),
+            format!("DANGER: global {dotted} hidden in the bytes that straddle the frame end"),
+        ));
+        globals.push(g);
+    }
+}
+
+/// Further pickles reported one by one at most.
+const MAX_AFTER_STOP: usize = 100;
+
+/// Everything after the first pickle's STOP (P-STOP): further pickles (their globals are
+/// checked like the first's) and trailing bytes. `paddle.load` reads only the first pickle.
+fn after_stop(
+    data: &[u8],
+    mut pos: usize,
+    file: Option<&str>,
+    globals: &mut Vec<GlobalEntry>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut pickles = 0usize;
+    while pos < data.len() {
+        let s = scan_globals_at(data, pos);
+        match s.stop {
+            Some(stop) if s.error.is_none() => {
+                pickles += 1;
+                if pickles <= MAX_AFTER_STOP {
+                    findings.push(finding(
+                        Rule::PStop,
+                        at_of(file, pos),
+                        format!("another pickle after the STOP ({} bytes, {} globals): paddle.load reads only the first, but a second pickle.load on the file (or another tool) runs it", stop + 1 - pos, s.globals.len()),
+                    ));
+                }
+                let (entries, mut f) = safety(&s, None, file);
+                merge(globals, entries);
+                findings.append(&mut f);
+                frame_findings(&s, file, globals, findings);
+                pos = stop + 1;
+            }
+            _ => {
+                let (entries, mut f) = safety(&s, None, file);
+                merge(globals, entries);
+                findings.append(&mut f);
+                findings.push(finding(
+                    Rule::PStop,
+                    at_of(file, pos),
+                    format!(
+                        "{} bytes after the pickle's STOP that are no complete pickle{}: paddle.load ignores them; a Paddle file has none",
+                        data.len() - pos,
+                        match &s.error {
+                            Some(e) => format!(" ({e})"),
+                            None => String::new(),
+                        }
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    if pickles > MAX_AFTER_STOP {
+        findings.push(finding(
+            Rule::PStop,
+            at_of(file, data.len()),
+            format!("{pickles} pickles after the first in all (the first {MAX_AFTER_STOP} listed)"),
+        ));
+    }
+}
+
+/// Adds entries, one per distinct (file, module, name, verdict): counts and offsets add up.
+fn merge(into: &mut Vec<GlobalEntry>, entries: Vec<GlobalEntry>) {
+    for e in entries {
+        match into.iter_mut().find(|g| {
+            (&g.file, &g.module, &g.name, g.verdict) == (&e.file, &e.module, &e.name, e.verdict)
+        }) {
+            Some(g) => {
+                g.count += e.count;
+                let room = MAX_OFFSETS.saturating_sub(g.offsets.len());
+                g.offsets.extend(e.offsets.into_iter().take(room));
+                for v in e.via {
+                    if !g.via.contains(&v) {
+                        g.via.push(v);
+                    }
+                }
+            }
+            None => into.push(e),
+        }
+    }
 }
 
 fn exit_of(findings: &[Finding], error: bool) -> Exit {

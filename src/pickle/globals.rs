@@ -27,8 +27,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::decode::{escape_decode, raw_unicode_escape};
-use super::ops::{Arg, Op, Reader};
+use super::ops::{Arg, Framing, Op, Reader};
 use super::{lookup_global, Global, PickleError, Sym};
+pub use super::gadgets::{danger, Gadget, Harm, GADGETS, GADGET_SOURCES};
 
 /// Longest module or name text kept (in bytes); longer ones end in `…`. Allowlisted names
 /// are far shorter, so a cut name is never mistaken for one.
@@ -47,12 +48,26 @@ pub struct GlobalRef {
     pub name: Option<Arc<str>>,
     /// The allowlist entry, when (module, name) is exactly one.
     pub allowed: Option<Global>,
+    /// The global was the callable of a REDUCE.
+    pub called: bool,
+    /// The global was used as a value: an argument, an item, a BUILD target, the result,
+    /// popped (anything but being called).
+    pub as_value: bool,
 }
 
 impl GlobalRef {
     /// Both module and name are known.
     pub fn resolved(&self) -> bool {
         self.module.is_some() && self.name.is_some()
+    }
+    /// Used exactly as Paddle and numpy use an allowlisted global: called by REDUCE and
+    /// nothing else, or (`numpy.ndarray`, `_reconstruct`'s argument) only as a value.
+    pub fn in_shape(&self) -> bool {
+        match self.allowed {
+            Some(g) if g.sym == Sym::NdArrayType => self.as_value && !self.called,
+            Some(_) => self.called && !self.as_value,
+            None => false,
+        }
     }
     /// `module.name`, with `?` for an unknown part.
     pub fn dotted(&self) -> String {
@@ -88,6 +103,13 @@ pub struct GlobalScan {
     pub error: Option<PickleError>,
     /// The first point where `pickle.load` would fail on the stack's shape; scanning went on.
     pub load_error: Option<PickleError>,
+    /// The first frame violation ([`PickleError::Frame`]): `pickle.py` refuses the file,
+    /// a lenient unpickler reads it otherwise than this (sequential) scan.
+    pub frame: Option<PickleError>,
+    /// Globals of the other reading of a frame violation: the opcodes from the frame's end
+    /// on, where a lenient unpickler reading a line from a stream resumes (CPython 3.11's
+    /// C unpickler on a `BytesIO`), instead of inside the straddling argument.
+    pub hidden: Vec<GlobalRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -168,7 +190,27 @@ impl<'a> Scanner<'a> {
         self.marks.last().copied().unwrap_or(0)
     }
 
+    /// Records how a slot was consumed: called by REDUCE, or used as a value.
+    fn used(&mut self, s: Slot<'a>, called: bool) {
+        if let Slot::Global(i) = s {
+            if let Some(g) = self.out.globals.get_mut(i) {
+                if called {
+                    g.called = true;
+                } else {
+                    g.as_value = true;
+                }
+            }
+        }
+    }
+
+    /// Pops a slot used as a value.
     fn pop(&mut self, at: usize, op: Op) -> Slot<'a> {
+        let s = self.pop_raw(at, op);
+        self.used(s, false);
+        s
+    }
+
+    fn pop_raw(&mut self, at: usize, op: Op) -> Slot<'a> {
         if self.stack.len() > self.fence() {
             self.stack.pop().unwrap_or(Slot::Opaque)
         } else {
@@ -180,7 +222,16 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The top slot, used as a value (a BUILD, APPEND or SETITEM target).
     fn top(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
+        let t = self.peek(at, op);
+        if let Some(s) = t {
+            self.used(s, false);
+        }
+        t
+    }
+
+    fn peek(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
         if self.stack.len() > self.fence() {
             self.stack.last().copied()
         } else {
@@ -197,7 +248,10 @@ impl<'a> Scanner<'a> {
         match self.marks.pop() {
             Some(m) => {
                 let first = self.stack.get(m).copied();
-                self.stack.truncate(m);
+                let items: Vec<Slot<'a>> = self.stack.drain(m.min(self.stack.len())..).collect();
+                for it in items {
+                    self.used(it, false);
+                }
                 first
             }
             None => {
@@ -234,6 +288,8 @@ impl<'a> Scanner<'a> {
             module,
             name,
             allowed,
+            called: false,
+            as_value: false,
         });
         self.out.globals.len() - 1
     }
@@ -273,7 +329,8 @@ impl<'a> Scanner<'a> {
             }
             POP => {
                 if self.stack.len() > self.fence() {
-                    self.stack.pop();
+                    let t = self.stack.pop().unwrap_or(Slot::Opaque);
+                    self.used(t, false);
                 } else if self.marks.pop().is_none() {
                     self.soft(PickleError::StackUnderflow {
                         offset,
@@ -285,7 +342,7 @@ impl<'a> Scanner<'a> {
                 self.pop_mark(offset, op);
             }
             DUP => {
-                if let Some(t) = self.top(offset, op) {
+                if let Some(t) = self.peek(offset, op) {
                     self.stack.push(t);
                 }
             }
@@ -315,7 +372,7 @@ impl<'a> Scanner<'a> {
                 enc: Enc::Utf8,
             }),
             READONLY_BUFFER => {
-                self.top(offset, op);
+                self.peek(offset, op);
             }
             PERSID => {
                 self.out.opcodes.push(OpcodeUse {
@@ -349,7 +406,8 @@ impl<'a> Scanner<'a> {
             }
             REDUCE => {
                 self.pop(offset, op);
-                let f = self.pop(offset, op);
+                let f = self.pop_raw(offset, op);
+                self.used(f, true);
                 if !matches!(f, Slot::Global(_)) {
                     self.out.opcodes.push(OpcodeUse {
                         offset,
@@ -409,7 +467,7 @@ impl<'a> Scanner<'a> {
                         opcode: op.name(),
                         reason: "negative memo index",
                     });
-                } else if let Some(t) = self.top(offset, op) {
+                } else if let Some(t) = self.peek(offset, op) {
                     self.memo.insert(idx, t);
                 }
             }
@@ -431,8 +489,8 @@ impl<'a> Scanner<'a> {
                 }
             }
             STACK_GLOBAL => {
-                let n = self.pop(offset, op);
-                let m = self.pop(offset, op);
+                let n = self.pop_raw(offset, op);
+                let m = self.pop_raw(offset, op);
                 let (module, name) = (self.resolve(m), self.resolve(n));
                 let allowed = match (&module, &name) {
                     (Some(m), Some(n)) => lookup_global(m.as_bytes(), n.as_bytes()),
@@ -476,7 +534,42 @@ impl<'a> Scanner<'a> {
 /// Lists every global reference and every other code-running opcode of the pickle at the
 /// start of `data`, up to its STOP, without running anything. Never panics; stops at
 /// malformed bytes with the reader's error, keeping what it found before.
+///
+/// The opcodes are read straight through, FRAME as advisory, as a lenient unpickler runs
+/// them; a frame violation that `pickle.py` refuses is [`GlobalScan::frame`], and the
+/// globals of its other reading are [`GlobalScan::hidden`].
 pub fn scan_globals(data: &[u8]) -> GlobalScan {
+    scan_globals_at(data, 0)
+}
+
+/// [`scan_globals`] of the pickle starting at `start` (a pickle after another's STOP);
+/// offsets are offsets in `data`.
+pub fn scan_globals_at(data: &[u8], start: usize) -> GlobalScan {
+    let mut out = scan(data, start, Framing::Advisory);
+    let mut strict = Reader::at(data, start, Framing::Strict);
+    while let Some(i) = strict.next_instr() {
+        match i {
+            Ok(i) if i.op == Op::STOP => break,
+            Ok(_) => {}
+            Err(e) => {
+                if let PickleError::Frame {
+                    frame_end, opcode, ..
+                } = e
+                {
+                    if opcode != "FRAME" && frame_end < data.len() {
+                        let other = scan(data, frame_end, Framing::Advisory);
+                        out.hidden = other.globals;
+                    }
+                    out.frame = Some(e);
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn scan(data: &[u8], start: usize, framing: Framing) -> GlobalScan {
     let mut s = Scanner {
         out: GlobalScan::default(),
         stack: Vec::new(),
@@ -484,7 +577,7 @@ pub fn scan_globals(data: &[u8]) -> GlobalScan {
         memo: HashMap::new(),
         strings: HashMap::new(),
     };
-    let mut r = Reader::new(data);
+    let mut r = Reader::at(data, start, framing);
     while let Some(instr) = r.next_instr() {
         let i = match instr {
             Ok(i) => i,
@@ -536,59 +629,32 @@ pub fn meaning(sym: Sym) -> &'static str {
     }
 }
 
-/// Well-known globals that run commands or arbitrary code: what they do.
-pub fn danger(module: &str, name: &str) -> Option<&'static str> {
-    let builtins = module == "builtins" || module == "__builtin__";
-    Some(match (module, name) {
-        ("os" | "posix" | "nt", n)
-            if n == "system"
-                || n == "popen"
-                || n.starts_with("exec")
-                || n.starts_with("spawn")
-                || n.starts_with("posix_spawn")
-                || n == "startfile"
-                || n == "fork"
-                || n == "forkpty" =>
-        {
-            "runs a program or shell command"
-        }
-        ("os" | "posix" | "nt" | "shutil", _) => "operating-system and file-system calls",
-        ("subprocess" | "pty" | "multiprocessing" | "asyncio.subprocess", _) => "starts a process",
-        (_, "exec" | "eval" | "compile") if builtins => "runs arbitrary Python code",
-        (_, "getattr" | "setattr" | "delattr") if builtins => {
-            "reaches any attribute of any object, hence any function"
-        }
-        (_, "__import__") if builtins => "imports any module",
-        ("importlib", _) => "imports any module",
-        (_, "open") if builtins => "opens any file",
-        ("io" | "_io" | "pathlib", _) => "opens files",
-        (_, "globals" | "locals" | "vars" | "breakpoint" | "input" | "exit" | "quit")
-            if builtins =>
-        {
-            "interpreter access"
-        }
-        ("runpy" | "code" | "codeop", _) => "runs Python code",
-        ("marshal" | "pickle" | "_pickle" | "dill" | "cloudpickle" | "joblib", _) => {
-            "deserialises code or another pickle"
-        }
-        ("types", "FunctionType" | "CodeType" | "MethodType") => "builds functions from code",
-        ("ctypes", _) | ("_ctypes", _) => "calls native code",
-        ("sys", _) => "interpreter internals",
-        ("socket" | "http.client" | "urllib.request" | "requests" | "webbrowser", _) => {
-            "network access"
-        }
-        ("operator", "attrgetter" | "methodcaller")
-        | ("functools", "partial" | "reduce")
-        | ("copyreg", _)
-        | ("copy_reg", _) => "builds calls on arbitrary objects (a gadget for running code)",
-        _ => return None,
-    })
-}
-
 /// The verdict on one reference and its meaning in words.
 pub fn classify(r: &GlobalRef) -> (Verdict, String) {
     if let Some(g) = r.allowed {
-        return (Verdict::PaddleOwn, meaning(g.sym).to_string());
+        if r.in_shape() {
+            return (Verdict::PaddleOwn, meaning(g.sym).to_string());
+        }
+        let how = match (r.called, r.as_value) {
+            (true, true) => "called, and also used as a value",
+            (true, false) => "called (it is only ever an argument)",
+            (false, true) => "used as a value, never called",
+            (false, false) => "never used",
+        };
+        let why = if g.sym == Sym::Eval {
+            "eval runs arbitrary Python code on pickle.load"
+        } else {
+            "a symbol outside the shape Paddle and numpy write"
+        };
+        let verdict = if g.sym == Sym::Eval {
+            Verdict::Dangerous
+        } else {
+            Verdict::Unsafe
+        };
+        return (
+            verdict,
+            format!("allowlisted, but not in Paddle's form: {how} ({why})"),
+        );
     }
     let (Some(m), Some(n)) = (r.module.as_deref(), r.name.as_deref()) else {
         return (

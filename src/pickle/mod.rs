@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod disasm;
 pub mod encode;
+pub mod gadgets;
 pub mod globals;
 pub mod ops;
 
@@ -379,6 +380,17 @@ pub enum PickleError {
     },
     #[error("pickle ended at offset {offset} without STOP")]
     NoStop { offset: usize },
+    /// An opcode or argument that straddles the end of its FRAME, or a FRAME opened inside
+    /// another: `pickle.py` refuses it, while a lenient unpickler (CPython's C one before
+    /// gh-154848, `pickletools`) reads the bytes another way than a scanner does.
+    #[error("{opcode} at offset {offset} {reason} (the FRAME at offset {frame} ends at offset {frame_end})")]
+    Frame {
+        offset: usize,
+        opcode: &'static str,
+        frame: usize,
+        frame_end: usize,
+        reason: &'static str,
+    },
     #[error("unknown opcode byte 0x{byte:02x} at offset {offset}")]
     UnknownOpcode { offset: usize, byte: u8 },
     #[error("opcode {opcode} at offset {offset} is not allowed: {reason}")]
@@ -483,6 +495,7 @@ impl PickleError {
             Limit { .. } | TooDeep { .. } => Category::Limit,
             Encode(_) | Io(_) => Category::Encode,
             ForbiddenOpcode { .. }
+            | Frame { .. }
             | MemoMissing { .. }
             | ForbiddenGlobal { .. }
             | BadCall { .. }
@@ -510,6 +523,7 @@ impl PickleError {
                 Rule::PShape
             }
             Limit { .. } | TooDeep { .. } => Rule::PLimit,
+            Frame { .. } => Rule::PFrame,
             MemoMissing { .. } => Rule::PMemo,
             _ => Rule::PErr,
         }
@@ -522,6 +536,7 @@ impl PickleError {
             Truncated { offset, .. }
             | NoStop { offset }
             | UnknownOpcode { offset, .. }
+            | Frame { offset, .. }
             | ForbiddenOpcode { offset, .. }
             | BadArgument { offset, .. }
             | BadProtocol { offset, .. }

@@ -66,15 +66,56 @@ pub struct Instr<'a> {
     pub arg: Arg<'a>,
 }
 
+/// How a [`Reader`] treats FRAME opcodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// Exactly as `pickle.py`'s `_Unframer` (and CPython's C unpickler since gh-154848): an
+    /// opcode or argument that starts inside a frame must end inside it, and a FRAME may only
+    /// open when the current frame is used up. Anything else is [`PickleError::Frame`].
+    Strict,
+    /// FRAME is advisory, read straight through (`pickletools.genops`, and the C unpickler
+    /// of CPython up to 3.13 that `paddle.load` uses): what a lenient unpickler executes.
+    Advisory,
+}
+
+/// The frame being read (strict framing): where it was opened and where it ends.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    /// Offset of the FRAME opcode.
+    at: usize,
+    /// One past its last byte (clamped to the input, as `_Unframer` reads what is there).
+    end: usize,
+}
+
 /// Splits a pickle into instructions without interpreting them.
 pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    framing: Framing,
+    frame: Option<Frame>,
+    /// Offset of the instruction being read (for errors).
+    at: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader with strict framing (as `pickle.py`).
     pub fn new(data: &'a [u8]) -> Self {
-        Reader { data, pos: 0 }
+        Self::with_framing(data, Framing::Strict)
+    }
+
+    pub fn with_framing(data: &'a [u8], framing: Framing) -> Self {
+        Self::at(data, 0, framing)
+    }
+
+    /// A reader starting at offset `pos` of `data` (offsets stay offsets in `data`).
+    pub fn at(data: &'a [u8], pos: usize, framing: Framing) -> Self {
+        Reader {
+            data,
+            pos: pos.min(data.len()),
+            framing,
+            frame: None,
+            at: 0,
+        }
     }
 
     /// Current byte offset.
@@ -82,7 +123,41 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// Where the current frame ends, if one is open and not used up.
+    pub fn frame_end(&self) -> Option<usize> {
+        self.frame.map(|f| f.end).filter(|&e| e > self.pos)
+    }
+
+    /// Before reading `n` bytes (`None`: a line) at `self.pos`: `_Unframer.read` /
+    /// `readline`. A used-up frame is left (reading goes on from the file); a read that
+    /// starts inside a frame and does not end in it is refused.
+    fn unframe(&mut self, n: Option<u64>, op: &'static str) -> Result<(), PickleError> {
+        let Some(f) = self.frame else { return Ok(()) };
+        let left = f.end.saturating_sub(self.pos);
+        if left == 0 {
+            if n != Some(0) {
+                self.frame = None;
+            }
+            return Ok(());
+        }
+        let fits = match n {
+            Some(n) => n <= left as u64,
+            None => self.data[self.pos..f.end].contains(&b'\n'),
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(PickleError::Frame {
+            offset: self.at,
+            opcode: op,
+            frame: f.at,
+            frame_end: f.end,
+            reason: "runs past the end of its frame",
+        })
+    }
+
     fn take(&mut self, n: usize, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        self.unframe(Some(n as u64), op.name())?;
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
         match end {
             Some(end) => {
@@ -100,6 +175,7 @@ impl<'a> Reader<'a> {
     }
 
     fn take_u64_len(&mut self, n: u64, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        self.unframe(Some(n), op.name())?;
         let avail = (self.data.len() - self.pos) as u64;
         if n > avail {
             return Err(PickleError::Truncated {
@@ -113,6 +189,7 @@ impl<'a> Reader<'a> {
     }
 
     fn line(&mut self, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        self.unframe(None, op.name())?;
         let rest = &self.data[self.pos..];
         match rest.iter().position(|&b| b == b'\n') {
             Some(i) => {
@@ -147,6 +224,33 @@ impl<'a> Reader<'a> {
             })
     }
 
+    /// `_Unframer.load_frame`: the current frame must be used up; the new one holds what
+    /// the input has of its `n` bytes.
+    fn open_frame(&mut self, n: u64, at: usize) -> Result<(), PickleError> {
+        if let Some(f) = self.frame.filter(|f| f.end > self.pos) {
+            return Err(PickleError::Frame {
+                offset: at,
+                opcode: "FRAME",
+                frame: f.at,
+                frame_end: f.end,
+                reason: "opens a new frame before the end of the current one",
+            });
+        }
+        if n > i64::MAX as u64 {
+            return Err(PickleError::BadArgument {
+                offset: at,
+                opcode: "FRAME",
+                reason: "frame size > sys.maxsize",
+            });
+        }
+        let end = self.pos.saturating_add(n.min(usize::MAX as u64) as usize);
+        self.frame = Some(Frame {
+            at,
+            end: end.min(self.data.len()),
+        });
+        Ok(())
+    }
+
     /// The next instruction, or `None` at the end of the input.
     pub fn next_instr(&mut self) -> Option<Result<Instr<'a>, PickleError>> {
         if self.pos >= self.data.len() {
@@ -157,6 +261,8 @@ impl<'a> Reader<'a> {
 
     fn read_one(&mut self) -> Result<Instr<'a>, PickleError> {
         let at = self.pos;
+        self.at = at;
+        self.unframe(Some(1), "an opcode")?;
         let byte = self.data[at];
         let op = Op::from_byte(byte).ok_or(PickleError::UnknownOpcode { offset: at, byte })?;
         self.pos += 1;
@@ -171,7 +277,13 @@ impl<'a> Reader<'a> {
             BININT1 | BINGET | BINPUT | PROTO | EXT1 => Arg::Int(self.le(1, op, at)? as i64),
             BININT2 | EXT2 => Arg::Int(self.le(2, op, at)? as i64),
             LONG_BINGET | LONG_BINPUT | EXT4 => Arg::Int(self.le(4, op, at)? as i64),
-            FRAME => Arg::Int(self.le(8, op, at)? as i64),
+            FRAME => {
+                let n = self.le(8, op, at)?;
+                if self.framing == Framing::Strict {
+                    self.open_frame(n, at)?;
+                }
+                Arg::Int(n.min(i64::MAX as u64) as i64)
+            }
             BINFLOAT => {
                 let b = self.take(8, op, at)?;
                 let mut a = [0u8; 8];

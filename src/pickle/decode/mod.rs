@@ -96,6 +96,7 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
             vm.g.root = root;
             vm.g.consumed = reader.pos();
             vm.check_built()?;
+            vm.check_no_global_values(instr.offset)?;
             vm.restore_moved();
             vm.g.short_strings_distinct = short_strings_distinct(&vm.g);
             return Ok(vm.g);
@@ -342,6 +343,24 @@ impl<'a> Vm<'a, '_> {
             };
             self.g.nodes[b as usize] = restored;
         }
+    }
+
+    /// An allowlisted global is only ever called (or, `numpy.ndarray`, an argument of the
+    /// call that consumes it): one the result still holds was pushed as a value, which is
+    /// not a shape Paddle or numpy writes (P-SHAPE).
+    fn check_no_global_values(&self, stop: usize) -> Result<(), PickleError> {
+        let reach = self.g.reachable();
+        for (n, r) in self.g.nodes.iter().zip(reach) {
+            if let (Node::Global(g), true) = (n, r) {
+                return Err(PickleError::BadCall {
+                    offset: stop,
+                    module: g.module,
+                    name: g.name,
+                    reason: "the result holds the global itself as a value: only its call in the shape Paddle and numpy write is allowed".into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn check_built(&self) -> Result<(), PickleError> {
