@@ -42,8 +42,27 @@ fn collect<'l>(
             Ok(())
         }
         Item::Dtype(_) => Err(LoadError::Unrepresentable("numpy.dtype")),
+        Item::Int(i) if too_many_digits(i) => Err(LoadError::Unrepresentable(
+            "decimal integer of more than 4300 digits (CPython's str() raises ValueError past sys.int_max_str_digits, and printing it would take time quadratic in its size)",
+        )),
         _ => Ok(()),
     })
+}
+
+/// Longest decimal integer a view prints: CPython's default `sys.int_max_str_digits`.
+pub const MAX_INT_DIGITS: usize = 4300;
+
+/// Whether `i` has more than [`MAX_INT_DIGITS`] decimal digits (told from its bit length,
+/// printing it only near the limit).
+pub fn too_many_digits(i: &crate::pickle::PyInt) -> bool {
+    match i {
+        crate::pickle::PyInt::Small(_) => false,
+        crate::pickle::PyInt::Big(b) => match b.bits() {
+            0..=14_000 => false,
+            14_301.. => true,
+            _ => b.magnitude().to_string().len() > MAX_INT_DIGITS,
+        },
+    }
 }
 
 /// The bytes the view hashes: the total of the value's distinct arrays.

@@ -306,6 +306,7 @@ fn analyse_pickle(data: &[u8], file: Option<&str>, protocol: Option<u8>, a: &mut
             if file.is_none() {
                 findings.extend(classify_graph(g));
             }
+            huge_ints(g, file, &mut findings);
         }
         Err(PickleError::Frame { .. }) => {}
         Err(e) => match python_class(e) {
@@ -323,6 +324,28 @@ fn analyse_pickle(data: &[u8], file: Option<&str>, protocol: Option<u8>, a: &mut
         after_stop(data, end, file, &mut a.globals, &mut findings);
     }
     a.findings = findings;
+}
+
+/// Integers past CPython's `int_max_str_digits` (P-LIMIT): `str()` of them raises, and
+/// printing one in decimal takes time quadratic in its size (CVE-2020-10735).
+fn huge_ints(g: &pickle::Graph, file: Option<&str>, findings: &mut Vec<Finding>) {
+    let n = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(n, pickle::Node::Int(i) if crate::view::too_many_digits(i)))
+        .count();
+    if n > 0 {
+        findings.push(finding(
+            Rule::PLimit,
+            at_of(file, 0),
+            format!(
+                "{n} integer{} of more than {} decimal digits: CPython's str() raises ValueError on {}, and printing such an int takes time quadratic in its size (CVE-2020-10735)",
+                if n == 1 { "" } else { "s" },
+                crate::view::MAX_INT_DIGITS,
+                if n == 1 { "it" } else { "them" }
+            ),
+        ));
+    }
 }
 
 fn at_of(file: Option<&str>, o: usize) -> String {
@@ -360,11 +383,11 @@ fn frame_findings(
         if g.verdict == Verdict::PaddleOwn {
             g.verdict = Verdict::Unsafe;
         }
-        g.meaning = format!("hidden in the bytes that straddle the frame end (read from the frame's end on, as a lenient unpickler resumes there): {}", g.meaning);
+        g.meaning = format!("hidden by the frame: what CPython 3.11's C unpickler imports when it reads the file from a BytesIO (a line straddling the frame's end is read again from there): {}", g.meaning);
         findings.push(finding(
             Rule::PFrame,
             at_of(file, g.offsets[0]),
-            format!("DANGER: global {dotted} hidden in the bytes that straddle the frame end"),
+            format!("DANGER: global {dotted} hidden by the frame (imported by paddle.load of a BytesIO, not seen by a sequential reader)"),
         ));
         globals.push(g);
     }
@@ -392,7 +415,12 @@ fn after_stop(
                     findings.push(finding(
                         Rule::PStop,
                         at_of(file, pos),
-                        format!("another pickle after the STOP ({} bytes, {} globals): paddle.load reads only the first, but a second pickle.load on the file (or another tool) runs it", stop + 1 - pos, s.globals.len()),
+                        format!(
+                            "another pickle after the STOP ({} bytes, {} global{}): paddle.load reads only the first, but a second pickle.load on the file (or another tool) runs it",
+                            stop + 1 - pos,
+                            s.globals.len(),
+                            if s.globals.len() == 1 { "" } else { "s" }
+                        ),
                     ));
                 }
                 let (entries, mut f) = safety(&s, None, file);

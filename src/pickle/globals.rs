@@ -106,9 +106,9 @@ pub struct GlobalScan {
     /// The first frame violation ([`PickleError::Frame`]): `pickle.py` refuses the file,
     /// a lenient unpickler reads it otherwise than this (sequential) scan.
     pub frame: Option<PickleError>,
-    /// Globals of the other reading of a frame violation: the opcodes from the frame's end
-    /// on, where a lenient unpickler reading a line from a stream resumes (CPython 3.11's
-    /// C unpickler on a `BytesIO`), instead of inside the straddling argument.
+    /// Globals of the other reading of a frame violation that the sequential scan does not
+    /// show: CPython 3.11's C unpickler on a `BytesIO` reads a line that straddles a frame's
+    /// end again from the frame's end ([`Framing::LineAtFrameEnd`]).
     pub hidden: Vec<GlobalRef>,
 }
 
@@ -552,14 +552,16 @@ pub fn scan_globals_at(data: &[u8], start: usize) -> GlobalScan {
             Ok(i) if i.op == Op::STOP => break,
             Ok(_) => {}
             Err(e) => {
-                if let PickleError::Frame {
-                    frame_end, opcode, ..
-                } = e
-                {
-                    if opcode != "FRAME" && frame_end < data.len() {
-                        let other = scan(data, frame_end, Framing::Advisory);
-                        out.hidden = other.globals;
-                    }
+                if let PickleError::Frame { .. } = e {
+                    // The other reading: what CPython 3.11's C unpickler imports from a
+                    // BytesIO, where a straddling line is read again from the frame's end.
+                    let other = scan(data, start, Framing::LineAtFrameEnd);
+                    let seen = |g: &GlobalRef| {
+                        out.globals.iter().any(|s| {
+                            (s.offset, &s.module, &s.name) == (g.offset, &g.module, &g.name)
+                        })
+                    };
+                    out.hidden = other.globals.into_iter().filter(|g| !seen(g)).collect();
                     out.frame = Some(e);
                 }
                 break;

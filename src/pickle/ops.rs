@@ -76,6 +76,12 @@ pub enum Framing {
     /// FRAME is advisory, read straight through (`pickletools.genops`, and the C unpickler
     /// of CPython up to 3.13 that `paddle.load` uses): what a lenient unpickler executes.
     Advisory,
+    /// CPython 3.11's C unpickler on a `BytesIO` (what `paddle.load` does with a buffer): an
+    /// n-byte argument is read straight through, but a line argument (GLOBAL, INST,
+    /// UNICODE, …) that starts inside a frame and does not end in it is read again from
+    /// the frame's end, dropping the part inside the frame (`c` `foo` | `os\nsystem\n`
+    /// imports `os.system`, where a sequential reader sees `fooos.system`).
+    LineAtFrameEnd,
 }
 
 /// The frame being read (strict framing): where it was opened and where it ends.
@@ -134,6 +140,15 @@ impl<'a> Reader<'a> {
     fn unframe(&mut self, n: Option<u64>, op: &'static str) -> Result<(), PickleError> {
         let Some(f) = self.frame else { return Ok(()) };
         let left = f.end.saturating_sub(self.pos);
+        if self.framing == Framing::LineAtFrameEnd {
+            if left == 0 {
+                self.frame = None;
+            } else if n.is_none() && !self.data[self.pos..f.end].contains(&b'\n') {
+                self.pos = f.end;
+                self.frame = None;
+            }
+            return Ok(());
+        }
         if left == 0 {
             if n != Some(0) {
                 self.frame = None;
@@ -279,8 +294,16 @@ impl<'a> Reader<'a> {
             LONG_BINGET | LONG_BINPUT | EXT4 => Arg::Int(self.le(4, op, at)? as i64),
             FRAME => {
                 let n = self.le(8, op, at)?;
-                if self.framing == Framing::Strict {
-                    self.open_frame(n, at)?;
+                match self.framing {
+                    Framing::Strict => self.open_frame(n, at)?,
+                    Framing::LineAtFrameEnd => {
+                        let end = self.pos.saturating_add(n.min(usize::MAX as u64) as usize);
+                        self.frame = Some(Frame {
+                            at,
+                            end: end.min(self.data.len()),
+                        });
+                    }
+                    Framing::Advisory => {}
                 }
                 Arg::Int(n.min(i64::MAX as u64) as i64)
             }

@@ -1,0 +1,189 @@
+//! `pdsave check` on the published bypasses (corpus n_ cases and corpus/scan/, written by
+//! corpus/make_hostile.py with their sources) and on every file real Paddle wrote: every
+//! hostile file is a finding, every gadget and dotted name is DANGER, frame violations and
+//! data after STOP are reported with offsets, and no Paddle-written file is flagged.
+
+use std::path::{Path, PathBuf};
+
+use pdsave::check::{check, Exit, Report};
+use pdsave::conformance::corpus::{load_corpus, Kind};
+use pdsave::pickle::globals::Verdict;
+use pdsave::rules::Rule;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn case(id: &str) -> PathBuf {
+    root().join("corpus/cases").join(id).join("input.bin")
+}
+
+fn scan_json() -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(root().join("corpus/scan/scan.json")).unwrap()).unwrap()
+}
+
+fn global<'r>(r: &'r Report, dotted: &str) -> &'r pdsave::check::GlobalEntry {
+    r.globals
+        .iter()
+        .find(|g| g.dotted() == dotted)
+        .unwrap_or_else(|| panic!("{dotted} not in {:#?}", r.globals))
+}
+
+#[test]
+fn every_hostile_file_is_a_finding() {
+    let j = scan_json();
+    let mut n = 0;
+    for (id, _) in j["n_classes"].as_object().unwrap() {
+        // A finding; a malformed file (a size lie CPython's unpickler fails on too) is an error.
+        let r = check(&case(id));
+        assert_ne!(r.exit, Exit::Clean, "{id}: {r:#?}");
+        n += 1;
+    }
+    for c in j["cases"].as_array().unwrap() {
+        let p = root().join("corpus/scan").join(c["file"].as_str().unwrap());
+        let r = check(&p);
+        assert_eq!(r.exit, Exit::Findings, "{}: {r:#?}", c["id"]);
+        n += 1;
+    }
+    assert!(n >= 40, "only {n} hostile files");
+}
+
+#[test]
+fn published_gadgets_and_dotted_names_are_danger() {
+    let cases = [
+        ("n_gadget_cprofile_run", "cProfile.run"),
+        ("n_gadget_timeit_timeit", "timeit.timeit"),
+        ("n_gadget_pip_main", "pip.main"),
+        (
+            "n_gadget_numpy_testing__private_utils_runstring",
+            "numpy.testing._private.utils.runstring",
+        ),
+        ("n_gadget_dataclasses__create_fn", "dataclasses._create_fn"),
+        ("n_gadget_typing__eval_type", "typing._eval_type"),
+        ("n_gadget_pydoc_locate", "pydoc.locate"),
+        ("n_gadget_pkgutil_resolve_name", "pkgutil.resolve_name"),
+        ("n_gadget_importlib_import_module", "importlib.import_module"),
+        ("n_gadget_runpy__run_code", "runpy._run_code"),
+        ("n_gadget_code_interactiveinterpreter", "code.InteractiveInterpreter"),
+        ("n_gadget_uuid__get_command_stdout", "uuid._get_command_stdout"),
+        (
+            "n_gadget_paddle_utils_download__wget_download",
+            "paddle.utils.download._wget_download",
+        ),
+        (
+            "n_gadget_paddle_distributed_fleet_utils_fs_localfs",
+            "paddle.distributed.fleet.utils.fs.LocalFS",
+        ),
+        ("n_dotted_builtins_eval_self_exec", "builtins.eval.__self__.exec"),
+        (
+            "n_dotted_numpy_testing_runstring",
+            "numpy.testing._private.utils.runstring",
+        ),
+        ("n_numpy_load_nested", "numpy.load"),
+        ("n_numpy_f2py_eval", "numpy.f2py.crackfortran._eval_length"),
+    ];
+    for (id, dotted) in cases {
+        let r = check(&case(id));
+        let g = global(&r, dotted);
+        assert_eq!(
+            (g.verdict, g.paddle_own, g.offsets[0]),
+            (Verdict::Dangerous, false, g.offsets[0]),
+            "{id}"
+        );
+        let human = pdsave::check::render(&r);
+        assert!(human.contains(&format!("DANGER  {dotted}")), "{id}: {human}");
+    }
+    // A dotted name under any module is an attribute walk.
+    assert!(pdsave::pickle::gadgets::danger("collections", "OrderedDict.fromkeys.x").is_some());
+    assert!(pdsave::pickle::gadgets::danger("collections", "OrderedDict").is_none());
+}
+
+#[test]
+fn eval_pushed_as_a_value_is_danger_not_paddles_static_tensor() {
+    // {'k': builtins.eval}: STACK_GLOBAL at 26, never called.
+    let r = check(&case("n_eval_as_value"));
+    let g = global(&r, "builtins.eval");
+    assert_eq!(
+        (g.verdict, g.paddle_own, g.offsets.as_slice()),
+        (Verdict::Dangerous, false, &[26][..])
+    );
+    assert!(g.meaning.contains("used as a value, never called"), "{}", g.meaning);
+    let human = pdsave::check::render(&r);
+    assert!(!human.contains("safe "), "{human}");
+    assert!(r.findings.iter().any(|f| f.rule == Rule::PAllow && f.path == "byte 26"));
+}
+
+#[test]
+fn frame_violations_are_danger_with_offsets() {
+    // BINBYTES at 11 in the 7-byte frame opened at 2 (ends at 18).
+    let r = check(&case("n_frame_binbytes_straddle"));
+    let f = r.findings.iter().find(|f| f.rule == Rule::PFrame).unwrap();
+    assert_eq!(f.path, "byte 11");
+    assert!(
+        f.message.starts_with(
+            "DANGER: BINBYTES at offset 11 runs past the end of its frame (the FRAME at offset 2 ends at offset 18)"
+        ),
+        "{}",
+        f.message
+    );
+    // A FRAME at 13 inside the frame opened at 2.
+    let r = check(&case("n_frame_in_frame"));
+    let f = r.findings.iter().find(|f| f.rule == Rule::PFrame).unwrap();
+    assert_eq!(f.path, "byte 13");
+    assert!(f.message.contains("opens a new frame before the end of the current one"));
+    // GLOBAL 'foo' | 'os\nsystem': sequential readers see fooos.system, CPython 3.11's C
+    // unpickler on a BytesIO imports os.system (read again from the frame's end, 15).
+    let r = check(&case("n_frame_line_hides_os_system"));
+    assert_eq!(global(&r, "fooos.system").verdict, Verdict::Unsafe);
+    let hidden = global(&r, "os.system");
+    assert_eq!(
+        (hidden.verdict, hidden.offsets.as_slice()),
+        (Verdict::Dangerous, &[11][..])
+    );
+    assert!(hidden.meaning.starts_with("hidden by the frame"));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.rule == Rule::PFrame && f.message.contains("global os.system hidden")));
+}
+
+#[test]
+fn data_after_stop_is_checked() {
+    let sd = std::fs::read(root().join("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams"))
+        .unwrap();
+    let r = check(&root().join("corpus/scan/s_second_pickle_os_system.bin"));
+    let os = global(&r, "os.system");
+    assert_eq!((os.verdict, os.offsets.as_slice()), (Verdict::Dangerous, &[sd.len()][..]));
+    let stop = r.findings.iter().find(|f| f.rule == Rule::PStop).unwrap();
+    assert_eq!(stop.path, format!("byte {}", sd.len()));
+    assert!(stop.message.starts_with("another pickle after the STOP (23 bytes, 1 global)"));
+    let r = check(&root().join("corpus/scan/s_trailing_junk.bin"));
+    let stop: Vec<_> = r.findings.iter().filter(|f| f.rule == Rule::PStop).collect();
+    assert_eq!(stop.len(), 1, "{:?}", r.findings);
+    assert!(stop[0].message.starts_with("80 bytes after the pickle's STOP that are no complete pickle"));
+    assert_eq!(r.exit, Exit::Findings);
+    // view shows what paddle.load returns: the first pickle.
+    let v = pdsave::view::view(&pdsave::paddle::file::load_file_bytes(
+        &std::fs::read(root().join("corpus/scan/s_second_pickle_os_system.bin")).unwrap(),
+        Default::default(),
+    ))
+    .unwrap();
+    assert_eq!(v["result"]["t"], "dict");
+}
+
+#[test]
+fn no_file_paddle_wrote_is_flagged() {
+    let safety = [Rule::PAllow, Rule::PShape, Rule::PFrame, Rule::PStop, Rule::CArchive];
+    let mut n = 0;
+    for c in load_corpus(&root().join("corpus")).unwrap() {
+        if c.kind == Kind::N || c.meta.writer.paddle.is_none() || !c.entry.exists() {
+            continue;
+        }
+        let r = check(&c.entry);
+        n += 1;
+        let bad: Vec<_> = r.findings.iter().filter(|f| safety.contains(&f.rule)).collect();
+        assert!(bad.is_empty(), "{}: {bad:#?}", c.id);
+        assert!(r.globals.iter().all(|g| g.paddle_own), "{}: {:#?}", c.id, r.globals);
+    }
+    assert!(n > 300, "only {n} Paddle-written cases");
+}
