@@ -40,7 +40,7 @@ for t in $targets; do
     args=(-max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=2048
         -max_len=16384 -print_final_stats=1 -artifact_prefix="$artifacts/")
     case $t in
-        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert)
+        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert | frame_reader)
             args+=(-dict="$fuzz_dir/pickle.dict") ;;
     esac
     rc=0

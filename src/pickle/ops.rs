@@ -93,6 +93,38 @@ struct Frame {
     end: usize,
 }
 
+/// Python's `int(line)` in base 10, as GET and PUT read their argument: ASCII whitespace
+/// around, a sign, digits with single underscores between them (PEP 515); `None` where
+/// Python raises or the value does not fit in an i64 (no memo index that large exists).
+pub fn py_int(line: &[u8]) -> Option<i64> {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c');
+    let start = line.iter().position(|c| !ws(c))?;
+    let end = line.iter().rposition(|c| !ws(c))? + 1;
+    let s = &line[start..end];
+    let (neg, d) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let ok_digits = !d.is_empty()
+        && d.first().is_some_and(u8::is_ascii_digit)
+        && d.last().is_some_and(u8::is_ascii_digit)
+        && d.iter().all(|c| c.is_ascii_digit() || *c == b'_')
+        && !d.windows(2).any(|w| w == b"__");
+    if !ok_digits {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in d.iter().filter(|c| c.is_ascii_digit()) {
+        v = v.checked_mul(10)?.checked_sub((c - b'0') as i64)?;
+    }
+    if neg {
+        Some(v)
+    } else {
+        v.checked_neg()
+    }
+}
+
 /// Splits a pickle into instructions without interpreting them.
 pub struct Reader<'a> {
     data: &'a [u8],
@@ -230,18 +262,23 @@ impl<'a> Reader<'a> {
     }
 
     fn text_int(line: &[u8], op: Op, at: usize) -> Result<i64, PickleError> {
-        let s = std::str::from_utf8(line).ok().map(str::trim);
-        s.and_then(|s| s.parse::<i64>().ok())
-            .ok_or(PickleError::BadArgument {
-                offset: at,
-                opcode: op.name(),
-                reason: "not a decimal integer",
-            })
+        py_int(line).ok_or(PickleError::BadArgument {
+            offset: at,
+            opcode: op.name(),
+            reason: "not a decimal integer",
+        })
     }
 
     /// `_Unframer.load_frame`: the current frame must be used up; the new one holds what
     /// the input has of its `n` bytes.
     fn open_frame(&mut self, n: u64, at: usize) -> Result<(), PickleError> {
+        if n > i64::MAX as u64 {
+            return Err(PickleError::BadArgument {
+                offset: at,
+                opcode: "FRAME",
+                reason: "frame size > sys.maxsize",
+            });
+        }
         if let Some(f) = self.frame.filter(|f| f.end > self.pos) {
             return Err(PickleError::Frame {
                 offset: at,
@@ -249,13 +286,6 @@ impl<'a> Reader<'a> {
                 frame: f.at,
                 frame_end: f.end,
                 reason: "opens a new frame before the end of the current one",
-            });
-        }
-        if n > i64::MAX as u64 {
-            return Err(PickleError::BadArgument {
-                offset: at,
-                opcode: "FRAME",
-                reason: "frame size > sys.maxsize",
             });
         }
         let end = self.pos.saturating_add(n.min(usize::MAX as u64) as usize);
@@ -355,6 +385,13 @@ impl<'a> Reader<'a> {
             }
             BINUNICODE8 | BINBYTES8 | BYTEARRAY8 => {
                 let n = self.le(8, op, at)?;
+                if n > i64::MAX as u64 {
+                    return Err(PickleError::BadArgument {
+                        offset: at,
+                        opcode: op.name(),
+                        reason: "length exceeds sys.maxsize",
+                    });
+                }
                 Arg::Bytes(self.take_u64_len(n, op, at)?)
             }
         };
