@@ -18,7 +18,10 @@ fn every_n_case_is_rejected_with_its_reason_named() {
         // Rejected by the load, or (a value that loads but has no view: an int past the
         // digit limit) by the view.
         let r = with_loaded(&c.entry, LoadOptions::default(), false, |r| {
-            let t = r.as_ref().map(|l| l.root().type_name()).map_err(Clone::clone)?;
+            let t = r
+                .as_ref()
+                .map(|l| l.root().type_name())
+                .map_err(Clone::clone)?;
             pdsave::view::view(r).map(|_| t)
         });
         match r {

@@ -240,7 +240,11 @@ fn the_same_global_twice_is_one_dict_key() {
     // STOP, about the one key left).
     let b = b"\x80\x02}(cbuiltins\neval\nNc__builtin__\neval\nK\x01u.";
     match decode(b) {
-        Err(pdsave::pickle::PickleError::BadCall { name: "eval", offset: 41, .. }) => {}
+        Err(pdsave::pickle::PickleError::BadCall {
+            name: "eval",
+            offset: 41,
+            ..
+        }) => {}
         other => panic!("{other:?}"),
     }
 }
@@ -570,7 +574,8 @@ fn a_unicode_line_of_a_carriage_return_keeps_it_as_cpython_does() {
     // CPython and pdsave give ('\r', ('',)); serde-pickle strips a "\r" before every line's
     // "\n" (its own quirk, which the target now skips).
     let data = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/serde_diff_unicode_cr.pkl"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/serde_diff_unicode_cr.pkl"),
     )
     .unwrap();
     let v = view(&load_file_bytes(&data, LoadOptions::default())).unwrap();

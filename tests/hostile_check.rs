@@ -62,10 +62,19 @@ fn published_gadgets_and_dotted_names_are_danger() {
         ("n_gadget_typing__eval_type", "typing._eval_type"),
         ("n_gadget_pydoc_locate", "pydoc.locate"),
         ("n_gadget_pkgutil_resolve_name", "pkgutil.resolve_name"),
-        ("n_gadget_importlib_import_module", "importlib.import_module"),
+        (
+            "n_gadget_importlib_import_module",
+            "importlib.import_module",
+        ),
         ("n_gadget_runpy__run_code", "runpy._run_code"),
-        ("n_gadget_code_interactiveinterpreter", "code.InteractiveInterpreter"),
-        ("n_gadget_uuid__get_command_stdout", "uuid._get_command_stdout"),
+        (
+            "n_gadget_code_interactiveinterpreter",
+            "code.InteractiveInterpreter",
+        ),
+        (
+            "n_gadget_uuid__get_command_stdout",
+            "uuid._get_command_stdout",
+        ),
         (
             "n_gadget_paddle_utils_download__wget_download",
             "paddle.utils.download._wget_download",
@@ -74,7 +83,10 @@ fn published_gadgets_and_dotted_names_are_danger() {
             "n_gadget_paddle_distributed_fleet_utils_fs_localfs",
             "paddle.distributed.fleet.utils.fs.LocalFS",
         ),
-        ("n_dotted_builtins_eval_self_exec", "builtins.eval.__self__.exec"),
+        (
+            "n_dotted_builtins_eval_self_exec",
+            "builtins.eval.__self__.exec",
+        ),
         (
             "n_dotted_numpy_testing_runstring",
             "numpy.testing._private.utils.runstring",
@@ -91,7 +103,10 @@ fn published_gadgets_and_dotted_names_are_danger() {
             "{id}"
         );
         let human = pdsave::check::render(&r);
-        assert!(human.contains(&format!("DANGER  {dotted}")), "{id}: {human}");
+        assert!(
+            human.contains(&format!("DANGER  {dotted}")),
+            "{id}: {human}"
+        );
     }
     // A dotted name under any module is an attribute walk.
     assert!(pdsave::pickle::gadgets::danger("collections", "OrderedDict.fromkeys.x").is_some());
@@ -107,10 +122,17 @@ fn eval_pushed_as_a_value_is_danger_not_paddles_static_tensor() {
         (g.verdict, g.paddle_own, g.offsets.as_slice()),
         (Verdict::Dangerous, false, &[26][..])
     );
-    assert!(g.meaning.contains("used as a value, never called"), "{}", g.meaning);
+    assert!(
+        g.meaning.contains("used as a value, never called"),
+        "{}",
+        g.meaning
+    );
     let human = pdsave::check::render(&r);
     assert!(!human.contains("safe "), "{human}");
-    assert!(r.findings.iter().any(|f| f.rule == Rule::PAllow && f.path == "byte 26"));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.rule == Rule::PAllow && f.path == "byte 26"));
 }
 
 #[test]
@@ -130,7 +152,9 @@ fn frame_violations_are_danger_with_offsets() {
     let r = check(&case("n_frame_in_frame"));
     let f = r.findings.iter().find(|f| f.rule == Rule::PFrame).unwrap();
     assert_eq!(f.path, "byte 13");
-    assert!(f.message.contains("opens a new frame before the end of the current one"));
+    assert!(f
+        .message
+        .contains("opens a new frame before the end of the current one"));
     // GLOBAL 'foo' | 'os\nsystem': sequential readers see fooos.system, CPython 3.11's C
     // unpickler on a BytesIO imports os.system (read again from the frame's end, 15).
     let r = check(&case("n_frame_line_hides_os_system"));
@@ -149,18 +173,30 @@ fn frame_violations_are_danger_with_offsets() {
 
 #[test]
 fn data_after_stop_is_checked() {
-    let sd = std::fs::read(root().join("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams"))
-        .unwrap();
+    let sd =
+        std::fs::read(root().join("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams"))
+            .unwrap();
     let r = check(&root().join("corpus/scan/s_second_pickle_os_system.bin"));
     let os = global(&r, "os.system");
-    assert_eq!((os.verdict, os.offsets.as_slice()), (Verdict::Dangerous, &[sd.len()][..]));
+    assert_eq!(
+        (os.verdict, os.offsets.as_slice()),
+        (Verdict::Dangerous, &[sd.len()][..])
+    );
     let stop = r.findings.iter().find(|f| f.rule == Rule::PStop).unwrap();
     assert_eq!(stop.path, format!("byte {}", sd.len()));
-    assert!(stop.message.starts_with("another pickle after the STOP (23 bytes, 1 global)"));
+    assert!(stop
+        .message
+        .starts_with("another pickle after the STOP (23 bytes, 1 global)"));
     let r = check(&root().join("corpus/scan/s_trailing_junk.bin"));
-    let stop: Vec<_> = r.findings.iter().filter(|f| f.rule == Rule::PStop).collect();
+    let stop: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::PStop)
+        .collect();
     assert_eq!(stop.len(), 1, "{:?}", r.findings);
-    assert!(stop[0].message.starts_with("80 bytes after the pickle's STOP that are no complete pickle"));
+    assert!(stop[0]
+        .message
+        .starts_with("80 bytes after the pickle's STOP that are no complete pickle"));
     assert_eq!(r.exit, Exit::Findings);
     // view shows what paddle.load returns: the first pickle.
     let v = pdsave::view::view(&pdsave::paddle::file::load_file_bytes(
@@ -173,7 +209,13 @@ fn data_after_stop_is_checked() {
 
 #[test]
 fn no_file_paddle_wrote_is_flagged() {
-    let safety = [Rule::PAllow, Rule::PShape, Rule::PFrame, Rule::PStop, Rule::CArchive];
+    let safety = [
+        Rule::PAllow,
+        Rule::PShape,
+        Rule::PFrame,
+        Rule::PStop,
+        Rule::CArchive,
+    ];
     let mut n = 0;
     for c in load_corpus(&root().join("corpus")).unwrap() {
         if c.kind == Kind::N || c.meta.writer.paddle.is_none() || !c.entry.exists() {
@@ -181,9 +223,18 @@ fn no_file_paddle_wrote_is_flagged() {
         }
         let r = check(&c.entry);
         n += 1;
-        let bad: Vec<_> = r.findings.iter().filter(|f| safety.contains(&f.rule)).collect();
+        let bad: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| safety.contains(&f.rule))
+            .collect();
         assert!(bad.is_empty(), "{}: {bad:#?}", c.id);
-        assert!(r.globals.iter().all(|g| g.paddle_own), "{}: {:#?}", c.id, r.globals);
+        assert!(
+            r.globals.iter().all(|g| g.paddle_own),
+            "{}: {:#?}",
+            c.id,
+            r.globals
+        );
     }
     assert!(n > 300, "only {n} Paddle-written cases");
 }

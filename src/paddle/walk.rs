@@ -42,6 +42,7 @@ pub const BYTES_PER_UNIT: u64 = 64;
 pub fn cost(n: &Node) -> u64 {
     let len = match n {
         Node::Str(s) => s.len(),
+        Node::WStr(b) => b.len(),
         Node::Bytes(b) | Node::ByteArray(b) => b.len(),
         Node::NdArray(a) => a.data.len(),
         Node::NpScalar(s) => s.data.len(),

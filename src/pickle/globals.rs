@@ -26,10 +26,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::decode::{escape_decode, raw_unicode_escape};
+use super::decode::{escape_decode, is_surrogatepass, lossy, raw_unicode_escape};
+pub use super::gadgets::{danger, Gadget, Harm, GADGETS, GADGET_SOURCES};
 use super::ops::{Arg, Framing, Op, Reader};
 use super::{lookup_global, Global, PickleError, Sym};
-pub use super::gadgets::{danger, Gadget, Harm, GADGETS, GADGET_SOURCES};
 
 /// Longest module or name text kept (in bytes); longer ones end in `…`. Allowlisted names
 /// are far shorter, so a cut name is never mistaken for one.
@@ -157,7 +157,12 @@ fn latin1(b: &[u8]) -> String {
 /// `None` where it would raise.
 fn decode_str(raw: &[u8], enc: Enc) -> Option<String> {
     match enc {
-        Enc::Utf8 => std::str::from_utf8(raw).ok().map(str::to_owned),
+        Enc::Utf8 => match std::str::from_utf8(raw) {
+            Ok(s) => Some(s.to_owned()),
+            // surrogatepass: CPython makes a str (its import then fails).
+            Err(_) if is_surrogatepass(raw) => Some(lossy(raw)),
+            Err(_) => None,
+        },
         Enc::Latin1 => Some(latin1(raw)),
         Enc::Quoted => match raw {
             [q, mid @ .., q2] if q == q2 && (*q == b'\'' || *q == b'"') => {
@@ -165,7 +170,7 @@ fn decode_str(raw: &[u8], enc: Enc) -> Option<String> {
             }
             _ => None,
         },
-        Enc::RawUnicode => raw_unicode_escape(raw),
+        Enc::RawUnicode => raw_unicode_escape(raw).map(|t| t.lossy()),
     }
 }
 

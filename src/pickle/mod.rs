@@ -19,7 +19,7 @@ use num_bigint::BigInt;
 
 use crate::numpy::Flavour;
 
-pub use decode::{decode, decode_with, Limits};
+pub use decode::{decode, decode_with, surrogate_runs, Limits};
 pub use encode::{encode, encode_to, EncodeOptions};
 
 /// Index of a node in [`Graph::nodes`].
@@ -221,6 +221,9 @@ pub enum Node<'a> {
     Float(f64),
     Complex(f64, f64),
     Str(Cow<'a, str>),
+    /// A str holding lone surrogates (`'w\ud800'`), which Rust's `str` cannot: its code
+    /// points as `surrogatepass` UTF-8, the bytes CPython reads and writes for it.
+    WStr(Cow<'a, [u8]>),
     Bytes(Cow<'a, [u8]>),
     ByteArray(Cow<'a, [u8]>),
     List(Vec<NodeId>),
@@ -277,7 +280,7 @@ impl Node<'_> {
             Node::Int(_) => "int",
             Node::Float(_) => "float",
             Node::Complex(..) => "complex",
-            Node::Str(_) => "str",
+            Node::Str(_) | Node::WStr(_) => "str",
             Node::Bytes(_) => "bytes",
             Node::ByteArray(_) => "bytearray",
             Node::List(_) => "list",

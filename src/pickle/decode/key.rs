@@ -17,6 +17,8 @@ pub(super) enum Key {
     Float(u64),
     Complex(u64, u64),
     Str(String),
+    /// A str with lone surrogates, by its `surrogatepass` bytes (never equal to a [`Key::Str`]).
+    WStr(Vec<u8>),
     Bytes(Vec<u8>),
     Tuple(Vec<Key>),
     FrozenSet(Vec<Key>),
@@ -107,6 +109,7 @@ impl<'a> Vm<'a, '_> {
                 }
             }
             Node::Str(s) => Key::Str(s.to_string()),
+            Node::WStr(b) => Key::WStr(b.to_vec()),
             Node::Bytes(b) => Key::Bytes(b.to_vec()),
             Node::Tuple(items) => {
                 let mut v = Vec::with_capacity(items.len());

@@ -17,7 +17,13 @@ mod reduce;
 mod text;
 
 use key::Key;
-pub(crate) use text::{escape_decode, raw_unicode_escape};
+pub use text::is_surrogatepass;
+pub(crate) use text::{escape_decode, lossy, raw_unicode_escape, PyText};
+/// `surrogatepass` UTF-8 as text, each lone surrogate U+FFFD.
+pub fn lossy_text(b: &[u8]) -> String {
+    lossy(b)
+}
+pub use text::surrogate_runs;
 use text::{from_utf8, latin1};
 
 use super::ops::{Arg, Instr, Op, Reader};
@@ -511,11 +517,20 @@ impl<'a> Vm<'a, '_> {
                     offset: i.offset,
                     opcode: "UNICODE",
                 })?;
-                self.push_new(Node::Str(Cow::Owned(s)))
+                self.push_new(match s {
+                    PyText::Str(s) => Node::Str(Cow::Owned(s)),
+                    PyText::Surrogates(b) => Node::WStr(Cow::Owned(b)),
+                })
             }
             BINUNICODE | SHORT_BINUNICODE | BINUNICODE8 => {
-                let s = self.utf8(i, arg_bytes(i))?;
-                self.push_new(Node::Str(Cow::Borrowed(s)))
+                // CPython decodes with 'surrogatepass': a lone surrogate is a str too.
+                let b = arg_bytes(i);
+                let n = match self.utf8(i, b) {
+                    Ok(s) => Node::Str(Cow::Borrowed(s)),
+                    Err(_) if is_surrogatepass(b) => Node::WStr(Cow::Borrowed(b)),
+                    Err(e) => return Err(e),
+                };
+                self.push_new(n)
             }
             BINBYTES | SHORT_BINBYTES | BINBYTES8 => {
                 self.push_new(Node::Bytes(Cow::Borrowed(arg_bytes(i))))
