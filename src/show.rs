@@ -136,6 +136,25 @@ fn repr_into(item: &Item, s: &mut String, max: usize, depth: usize) {
             let _ = write!(s, "({}+{}j)", float_repr(*r), float_repr(*i));
         }
         Item::Str(t) => s.push_str(&str_repr(t)),
+        // A str with lone surrogates: Python's repr escapes them as \udXXX.
+        Item::WStr(b) => {
+            s.push('\'');
+            for r in crate::pickle::surrogate_runs(b) {
+                match r {
+                    Ok(t) => {
+                        let q = str_repr(t);
+                        let inner = &q[1..q.len() - 1];
+                        if q.starts_with('"') {
+                            s.push_str(&inner.replace('\'', "\\'"));
+                        } else {
+                            s.push_str(inner);
+                        }
+                    }
+                    Err(cp) => s.push_str(&format!("\\u{cp:04x}")),
+                }
+            }
+            s.push('\'');
+        }
         Item::Bytes(b) => s.push_str(&bytes_repr(b)),
         Item::ByteArray(b) => {
             let _ = write!(s, "bytearray({})", bytes_repr(b));

@@ -587,3 +587,45 @@ fn a_unicode_line_of_a_carriage_return_keeps_it_as_cpython_does() {
         ]})
     );
 }
+
+#[test]
+fn a_one_byte_array_sharing_numpys_b_constant_decodes() {
+    // tests/properties.rs p4 (proptest, protocol 2): a uint8 tensor holding b'b' is saved
+    // with its data as the same bytes object as numpy's `_reconstruct(ndarray, (0,), b'b')`
+    // constant (CPython shares one-byte bytes); the decoder moved that buffer into the
+    // array, so the next array's `_reconstruct` saw b'' and was refused.
+    let t = |dtype, shape: Vec<u64>, data: Vec<u8>, name: &str| {
+        Obj::Tensor(Tensor {
+            kind: TensorKind::Dynamic,
+            dtype,
+            shape,
+            data,
+            name: Some(name.into()),
+            stop_gradient: true,
+        })
+    };
+    let x = ObjGraph {
+        objs: vec![
+            Obj::Str("w".into()),
+            t(DType::UInt8, vec![1], vec![98], "generated_tensor_30"),
+            Obj::Int(pdsave::pickle::PyInt::Small(2)),
+            t(DType::Float32, vec![1, 3], vec![0; 12], "my_tensor32"),
+            Obj::OrderedDict(vec![(0, 1), (2, 3)]),
+        ],
+        root: 4,
+    };
+    let opts = SaveOptions {
+        protocol: 2,
+        ..SaveOptions::default()
+    };
+    let Saved::Pickle(g) = save(&x, &opts).unwrap() else {
+        panic!()
+    };
+    let eo = EncodeOptions {
+        protocol: 2,
+        flavour: None,
+    };
+    let b = encode(&g, &eo).unwrap();
+    let g2 = decode(&b).unwrap();
+    assert_eq!(encode(&g2, &EncodeOptions::like(&g2)).unwrap(), b);
+}

@@ -565,6 +565,11 @@ pub fn check_source(src: &Source) -> Report {
     if let Form::File(f) = &src.form {
         return report(path, vec![], analyse(f, None));
     }
+    if let Form::Files(files) = &src.form {
+        if let Err(e) = source::not_a_model(path, files.len()) {
+            return report(path, vec![], failed(e.to_string()));
+        }
+    }
     let mut checks = Vec::new();
     let mut globals = Vec::new();
     let mut findings = Vec::new();
@@ -626,7 +631,15 @@ pub fn check_source(src: &Source) -> Report {
     // The whole, as paddle.load(path) reads it (names from the program, .info, files).
     let mut notes = vec![];
     if let Err(e) = crate::paddle::path::load(src, Default::default()) {
-        notes.push(format!("paddle.load(path) fails: {e}"));
+        match &src.form {
+            // A model whose parameters are missing, cut short or do not match its program
+            // is broken: an error, not a clean model with a note.
+            Form::Prefix { .. } | Form::Model { .. } => {
+                error
+                    .get_or_insert_with(|| format!("a broken model: paddle.load(path) fails: {e}"));
+            }
+            _ => notes.push(format!("paddle.load(path) fails: {e}")),
+        }
     }
     let a = Analysis {
         format: src.format(),

@@ -274,9 +274,15 @@ pub fn reencode(file: &Path, output: &Path, protocol: Option<u8>) -> Result<Exit
     if let Some(p) = protocol {
         opts.protocol = p;
     }
-    let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
-    let w = std::io::BufWriter::new(f);
-    pickle::encode_to(&g, &opts, w).map_err(|e| format!("{}: {e}", shown(output)))?;
+    // Through a temporary renamed into place (pdsave::write): the mapped input is never
+    // truncated, a failure leaves no output.
+    pdsave::write::write_file(
+        output,
+        &[file],
+        |w| pickle::encode_to(&g, &opts, w).map_err(|e| e.to_string()),
+        |_| Ok(()),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -312,13 +318,17 @@ pub fn save(object: &Path, output: &Path, protocol: i64, numpy: u8) -> Result<Ex
         )
     })? {
         Saved::Pickle(g) => {
-            let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
             let eo = EncodeOptions {
                 protocol: protocol as u8,
                 flavour: None,
             };
-            pickle::encode_to(&g, &eo, std::io::BufWriter::new(f))
-                .map_err(|e| format!("{}: {e}", shown(output)))?;
+            pdsave::write::write_file(
+                output,
+                &[object],
+                |w| pickle::encode_to(&g, &eo, w).map_err(|e| e.to_string()),
+                |_| Ok(()),
+            )
+            .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Saved::Program => Err(format!(

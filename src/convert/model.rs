@@ -88,6 +88,8 @@ fn named<'s>(
             Ok((named, None))
         }
         Form::Files(files) => {
+            crate::source::not_a_model(&src.path, files.len())
+                .map_err(|e| model_err(&src.path, e))?;
             // Variable files only: every file, named by its path under the directory, sorted.
             let mut sorted: Vec<_> = files.iter().collect();
             sorted.sort_by(|a, b| a.0.cmp(&b.0));

@@ -427,6 +427,24 @@ pub fn inspect_source(
             info,
         } => {
             let s = summary(program)?;
+            // A prefix whose parameters are missing or cut short is a broken model: an
+            // error, not rows of declared variables with no data.
+            let pfile = crate::source::with_suffix(path, crate::names::PARAMS_SUFFIX);
+            let pbytes = params.as_ref().map_err(|e| {
+                format!(
+                    "{}: the model's parameters {} cannot be read: {e}",
+                    path.display(),
+                    pfile.display()
+                )
+            })?;
+            crate::program::load_inference_model(program, pbytes).map_err(|e| {
+                format!(
+                    "{}: a broken model: its parameters {} do not hold the {} variables the program declares: {e}",
+                    path.display(),
+                    pfile.display(),
+                    s.persistable.len()
+                )
+            })?;
             let mut r = base(path, Format::Prefix, "jit.save / save_inference_model");
             r.program = Some(program_info(&s));
             let structured: Vec<(String, String)> = info
@@ -465,6 +483,13 @@ pub fn inspect_source(
         }
         Form::Model { program, vars } => {
             let s = summary(program)?;
+            crate::program::load_separate(program, |name| {
+                vars.iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, f)| f.as_ref().ok())
+                    .map(|f| &f[..])
+            })
+            .map_err(|e| format!("{}: a broken model directory: {e}", path.display()))?;
             let mut r = base(
                 path,
                 Format::Directory,
@@ -494,6 +519,7 @@ pub fn inspect_source(
             (r, found)
         }
         Form::Files(files) => {
+            crate::source::not_a_model(path, files.len()).map_err(|e| e.to_string())?;
             let mut r = base(
                 path,
                 Format::Directory,
