@@ -36,14 +36,14 @@ def case(cid, data, fmt, reason, notes, rules, entry="input.bin"):
 SCAN = os.path.join(ROOT, "scan")
 
 
-def scan_case(cid, data, cls, source, notes):
+def scan_case(cid, data, cls, source, notes, expect="finding", ext=".bin"):
     """A file paddle.load reads without complaint (so not an n_ case) that `pdsave check`
     must flag: corpus/scan/<cid>.bin, listed in corpus/scan/scan.json."""
     os.makedirs(SCAN, exist_ok=True)
-    with open(os.path.join(SCAN, cid + ".bin"), "wb") as f:
+    with open(os.path.join(SCAN, cid + ext), "wb") as f:
         f.write(data)
-    SCANS.append({"id": cid, "file": cid + ".bin", "class": cls, "source": source,
-                  "notes": notes})
+    SCANS.append({"id": cid, "file": cid + ext, "class": cls, "source": source,
+                  "notes": notes, "expect": expect})
 
 
 SCANS = []
@@ -282,6 +282,60 @@ def main():
     CLASSES["n_build_on_global"] = "BUILD/__setstate__"
     CLASSES["n_memo_hidden_global"] = "opcode tricks"
 
+
+    # ---- Archives (models are published as *_infer.tar / .tar.gz / .zip): C-ARCHIVE.
+    import io, tarfile, zipfile, gzip
+    model = {f: real("y_p2_jit_save_prefix", f) for f in ("net.pdmodel", "net.pdiparams", "net.pdiparams.info")}
+    evil = b"cos\nsystem\n(S'true'\ntR."
+
+    def tar_bytes(members, gz=False):
+        """members: (name, bytes) for files, (name, ("sym"|"hard", target)) for links."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+            for name, data in members:
+                ti = tarfile.TarInfo(name)
+                ti.mtime = 0
+                if isinstance(data, tuple):
+                    ti.type = tarfile.SYMTYPE if data[0] == "sym" else tarfile.LNKTYPE
+                    ti.linkname = data[1]
+                    t.addfile(ti)
+                else:
+                    ti.size = len(data)
+                    t.addfile(ti, io.BytesIO(data))
+        b = buf.getvalue()
+        return gzip.compress(b, mtime=0) if gz else b
+
+    infer = [("inference/" + f.replace("net", "inference"), d) for f, d in model.items()]
+    arch = lambda cid, data, reason, src, notes, rules: (
+        case(cid, data, "archive", reason, f"{notes} [class: archives; source: {src}]", rules,
+             entry="input" + (".tar.gz" if data[:2] == b"\x1f\x8b" else ".zip" if data[:2] == b"PK" else ".tar")),
+        CLASSES.__setitem__(cid, "archives"))
+    arch("n_archive_tar_traversal", tar_bytes(infer + [("../evil.pdparams", evil)]), "offset",
+         "CVE-2007-4559 (tarfile path traversal), the classic of published model archives",
+         "a real jit.save model under inference/, and a member ../evil.pdparams (os.system)", ["C-ARCHIVE"])
+    arch("n_archive_tar_symlink", tar_bytes([("inference/x", ("sym", "/etc/passwd"))] + infer),
+         "offset", "CVE-2007-4559 (links in tar archives)",
+         "a symbolic link member to /etc/passwd before a real model", ["C-ARCHIVE"])
+    arch("n_archive_tar_duplicate", tar_bytes(infer + [("inference/inference.pdiparams.info", evil)]),
+         "offset", "duplicate-name trick (a listing shows the first member, extraction keeps the last)",
+         "inference.pdiparams.info twice: the second is os.system", ["C-ARCHIVE", "P-ALLOW"])
+    arch("n_archive_tgz_lying_member",
+         tar_bytes([(n, evil if n.endswith(".pdmodel") else d) for n, d in infer], gz=True),
+         "offset", "members not what their names say (a scanner that trusts extensions skips them)",
+         "a .tar.gz whose inference.pdmodel is a pickle calling os.system", ["C-ARCHIVE", "P-ALLOW"])
+    zb = io.BytesIO()
+    with zipfile.ZipFile(zb, "w") as z:
+        for n, d in infer:
+            z.writestr(zipfile.ZipInfo(n, (1980, 1, 1, 0, 0, 0)), d)
+        z.writestr(zipfile.ZipInfo("../../evil.pdparams", (1980, 1, 1, 0, 0, 0)), evil)
+    arch("n_archive_zip_traversal", zb.getvalue(), "offset",
+         "Zip Slip (Snyk, 2018): ../ names in zip archives",
+         "a real model zipped with a member ../../evil.pdparams (os.system)", ["C-ARCHIVE"])
+    # A clean archive of a real Paddle model: check must find nothing.
+    scan_case("clean_infer_tar", tar_bytes(infer), "archives", "a real jit.save model (Paddle 2.6.2) as *_infer.tar",
+              "inference/inference.{pdmodel,pdiparams,pdiparams.info}", expect="clean", ext=".tar")
+    scan_case("clean_infer_tgz", tar_bytes(infer, gz=True), "archives", "the same as .tar.gz",
+              "inference/inference.*", expect="clean", ext=".tar.gz")
     # Accepted by paddle.load (it reads the first pickle), flagged by check: corpus/scan/.
     scan_case("s_second_pickle_os_system", sd + b"cos\nsystem\n(S'true'\ntR.", "opcode tricks",
               "issue #18: data after STOP is ignored by scanners that stop at the first STOP",

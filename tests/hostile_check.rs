@@ -42,7 +42,12 @@ fn every_hostile_file_is_a_finding() {
     for c in j["cases"].as_array().unwrap() {
         let p = root().join("corpus/scan").join(c["file"].as_str().unwrap());
         let r = check(&p);
-        assert_eq!(r.exit, Exit::Findings, "{}: {r:#?}", c["id"]);
+        let want = if c["expect"] == "clean" {
+            Exit::Clean
+        } else {
+            Exit::Findings
+        };
+        assert_eq!(r.exit, want, "{}: {r:#?}", c["id"]);
         n += 1;
     }
     assert!(n >= 40, "only {n} hostile files");
@@ -237,4 +242,90 @@ fn no_file_paddle_wrote_is_flagged() {
         );
     }
     assert!(n > 300, "only {n} Paddle-written cases");
+}
+
+#[test]
+fn archives_are_read_without_extracting_and_their_tricks_named() {
+    let arch = |id: &str, ext: &str| {
+        root()
+            .join("corpus/cases")
+            .join(id)
+            .join(format!("input.{ext}"))
+    };
+    let archive_findings = |r: &Report| -> Vec<(String, String)> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule == Rule::CArchive)
+            .map(|f| (f.path.clone(), f.message.clone()))
+            .collect()
+    };
+    let cases = [
+        (
+            "n_archive_tar_traversal",
+            "tar",
+            "../evil.pdparams",
+            "archive: a name with `..`",
+        ),
+        (
+            "n_archive_zip_traversal",
+            "zip",
+            "../../evil.pdparams",
+            "archive: a name with `..`",
+        ),
+        (
+            "n_archive_tar_symlink",
+            "tar",
+            "inference/x",
+            "archive: a symbolic link to \"/etc/passwd\"",
+        ),
+        (
+            "n_archive_tar_duplicate",
+            "tar",
+            "inference/inference.pdiparams.info",
+            "archive: a name given twice",
+        ),
+        (
+            "n_archive_tgz_lying_member",
+            "tar.gz",
+            "inference/inference.pdmodel",
+            "archive: named as a ProgramDesc program but holds a pickle",
+        ),
+    ];
+    for (id, ext, member, msg) in cases {
+        let r = check(&arch(id, ext));
+        assert_eq!(r.exit, Exit::Findings, "{id}");
+        let f = archive_findings(&r);
+        assert_eq!(f.len(), 1, "{id}: {f:?}");
+        assert_eq!(f[0].0, member, "{id}");
+        assert!(f[0].1.starts_with(msg), "{id}: {}", f[0].1);
+        // The real model inside is read member by member.
+        assert!(
+            r.files
+                .iter()
+                .any(|m| m.path == "inference/inference.pdiparams"),
+            "{id}"
+        );
+    }
+    // The hidden payloads are found in the members.
+    let r = check(&arch("n_archive_tgz_lying_member", "tar.gz"));
+    let g = global(&r, "os.system");
+    assert_eq!(g.file.as_deref(), Some("inference/inference.pdmodel"));
+    // A clean archive of a real Paddle model: nothing to report; inspect reads the prefix.
+    for f in ["clean_infer_tar.tar", "clean_infer_tgz.tar.gz"] {
+        let p = root().join("corpus/scan").join(f);
+        let r = check(&p);
+        assert_eq!(r.exit, Exit::Clean, "{f}: {:#?}", r.findings);
+        let i = pdsave::inspect::inspect_with(&p, Default::default(), &|_| {}).unwrap();
+        let names: Vec<_> = i.variables.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(names.len(), 8, "{names:?}");
+        assert!(
+            names.contains(&"inference/inference:fc.weight"),
+            "{names:?}"
+        );
+    }
+    // Nothing was extracted anywhere: the corpus directories hold only the case files.
+    for (id, _, _, _) in cases {
+        let d = root().join("corpus/cases").join(id);
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2, "{id}");
+    }
 }

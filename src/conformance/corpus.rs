@@ -32,6 +32,8 @@ pub enum CaseFormat {
     #[serde(rename = "program+params")]
     ProgramParams,
     Directory,
+    /// A model packed as a tar, .tar.gz or zip archive (paddle.load does not read it).
+    Archive,
     /// `paddle.save` raised: there is no file.
     SaveError,
 }

@@ -4,6 +4,7 @@
 //! [`Kind`] sniffed once ([`sniff`]). A new format is one [`Kind`] (its detection in
 //! `sniff.rs`) or one [`Form`] here, and every command sees it the same way.
 
+pub mod archive;
 pub mod sniff;
 pub mod tree;
 
