@@ -169,7 +169,7 @@ impl Cx {
             Node::None => K::None,
             Node::Bool(b) => K::Num(BigInt::from(*b as u8)),
             Node::Int(PyInt::Small(i)) => K::Num(BigInt::from(*i)),
-            Node::Int(PyInt::Big(b)) => K::Num(b.clone()),
+            Node::Int(PyInt::Big(b)) => K::Num((**b).clone()),
             Node::Float(f) => num_key(*f)?,
             Node::Str(s) => self.text_key(s),
             Node::Bytes(b) => K::Bytes(b.to_vec()),

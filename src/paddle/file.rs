@@ -25,13 +25,13 @@ pub fn array_graph<'a>(dtype: DType, shape: Vec<u64>, data: Cow<'a, [u8]>) -> Gr
         dtype,
         order: dtype.native_order(),
     }));
-    g.root = g.add(Node::NdArray(NdArray {
+    g.root = g.add(Node::NdArray(Box::new(NdArray {
         flavour: crate::numpy::Flavour::Numpy2,
         dtype: d,
         shape,
         fortran: false,
         data,
-    }));
+    })));
     g
 }
 

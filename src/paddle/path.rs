@@ -49,13 +49,13 @@ pub fn dict_graph<'a>(items: Vec<(String, &DenseTensor<'a>)>) -> Graph<'a> {
             // Tensor streams are little-endian whatever the host (spec/rules.md L-PATH).
             order: dtype.native_order(),
         }));
-        let a = g.add(Node::NdArray(NdArray {
+        let a = g.add(Node::NdArray(Box::new(NdArray {
             flavour: crate::numpy::Flavour::Numpy2,
             dtype: d,
             shape: record_shape(t),
             fortran: false,
             data: Cow::Borrowed(t.data),
-        }));
+        })));
         let k = g.add(Node::Str(Cow::Owned(name)));
         pairs.push((k, a));
     }

@@ -174,12 +174,61 @@ fn decode_str(raw: &[u8], enc: Enc) -> Option<String> {
     }
 }
 
+/// The simulated stack: 4 bytes a slot (`u32::MAX` an opaque value, else an index into
+/// `table`), so a pickle of millions of values costs 4 bytes each (P-LIMIT); only strings
+/// and globals, which take input bytes of their own, get a table entry.
+struct Slots<'a> {
+    stack: Vec<u32>,
+    table: Vec<Slot<'a>>,
+}
+
+const OPAQUE: u32 = u32::MAX;
+
+impl<'a> Slots<'a> {
+    fn enc(&mut self, s: Slot<'a>) -> u32 {
+        match s {
+            Slot::Opaque => OPAQUE,
+            s if self.table.len() < OPAQUE as usize => {
+                self.table.push(s);
+                (self.table.len() - 1) as u32
+            }
+            _ => OPAQUE,
+        }
+    }
+    fn dec(&self, v: u32) -> Slot<'a> {
+        self.table.get(v as usize).copied().unwrap_or(Slot::Opaque)
+    }
+    fn push(&mut self, s: Slot<'a>) {
+        let v = self.enc(s);
+        self.stack.push(v);
+    }
+    fn push_raw(&mut self, v: u32) {
+        self.stack.push(v);
+    }
+    fn pop(&mut self) -> Option<Slot<'a>> {
+        self.stack.pop().map(|v| self.dec(v))
+    }
+    fn last(&self) -> Option<Slot<'a>> {
+        self.stack.last().map(|&v| self.dec(v))
+    }
+    fn last_raw(&self) -> Option<u32> {
+        self.stack.last().copied()
+    }
+    fn get(&self, i: usize) -> Option<Slot<'a>> {
+        self.stack.get(i).map(|&v| self.dec(v))
+    }
+    fn len(&self) -> usize {
+        self.stack.len()
+    }
+}
+
 struct Scanner<'a> {
     out: GlobalScan,
-    stack: Vec<Slot<'a>>,
+    stack: Slots<'a>,
     /// Stack lengths at each MARK.
     marks: Vec<usize>,
-    memo: HashMap<i64, Slot<'a>>,
+    /// Memo slots, encoded as the stack's.
+    memo: HashMap<i64, u32>,
     /// Decoded strings by the offset of the opcode that pushed them (decoded once each).
     strings: HashMap<usize, Option<Arc<str>>>,
 }
@@ -238,7 +287,7 @@ impl<'a> Scanner<'a> {
 
     fn peek(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
         if self.stack.len() > self.fence() {
-            self.stack.last().copied()
+            self.stack.last()
         } else {
             self.soft(PickleError::StackUnderflow {
                 offset: at,
@@ -252,11 +301,14 @@ impl<'a> Scanner<'a> {
     fn pop_mark(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
         match self.marks.pop() {
             Some(m) => {
-                let first = self.stack.get(m).copied();
-                let items: Vec<Slot<'a>> = self.stack.drain(m.min(self.stack.len())..).collect();
-                for it in items {
-                    self.used(it, false);
+                let first = self.stack.get(m);
+                let from = m.min(self.stack.len());
+                for i in from..self.stack.len() {
+                    if let Some(s @ Slot::Global(_)) = self.stack.get(i) {
+                        self.used(s, false);
+                    }
                 }
+                self.stack.stack.truncate(from);
                 first
             }
             None => {
@@ -347,8 +399,10 @@ impl<'a> Scanner<'a> {
                 self.pop_mark(offset, op);
             }
             DUP => {
-                if let Some(t) = self.peek(offset, op) {
-                    self.stack.push(t);
+                if self.peek(offset, op).is_some() {
+                    if let Some(v) = self.stack.last_raw() {
+                        self.stack.push_raw(v);
+                    }
                 }
             }
             FLOAT | INT | BININT | BININT1 | BININT2 | LONG | LONG1 | LONG4 | NONE | NEWTRUE
@@ -451,14 +505,14 @@ impl<'a> Scanner<'a> {
                 self.stack.push(Slot::Opaque);
             }
             GET | BINGET | LONG_BINGET => {
-                let s = match self.memo.get(&int) {
-                    Some(s) => *s,
+                let v = match self.memo.get(&int) {
+                    Some(v) => *v,
                     None => {
                         self.soft(PickleError::MemoMissing { offset, index: int });
-                        Slot::Opaque
+                        OPAQUE
                     }
                 };
-                self.stack.push(s);
+                self.stack.push_raw(v);
             }
             PUT | BINPUT | LONG_BINPUT | MEMOIZE => {
                 let idx = if op == MEMOIZE {
@@ -472,8 +526,9 @@ impl<'a> Scanner<'a> {
                         opcode: op.name(),
                         reason: "negative memo index",
                     });
-                } else if let Some(t) = self.peek(offset, op) {
-                    self.memo.insert(idx, t);
+                } else if self.peek(offset, op).is_some() {
+                    let v = self.stack.last_raw().unwrap_or(OPAQUE);
+                    self.memo.insert(idx, v);
                 }
             }
             GLOBAL | INST => {
@@ -579,7 +634,10 @@ pub fn scan_globals_at(data: &[u8], start: usize) -> GlobalScan {
 fn scan(data: &[u8], start: usize, framing: Framing) -> GlobalScan {
     let mut s = Scanner {
         out: GlobalScan::default(),
-        stack: Vec::new(),
+        stack: Slots {
+            stack: Vec::new(),
+            table: Vec::new(),
+        },
         marks: Vec::new(),
         memo: HashMap::new(),
         strings: HashMap::new(),

@@ -29,20 +29,21 @@ pub type NodeId = u32;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PyInt {
     Small(i64),
-    Big(BigInt),
+    /// Boxed: a node stays 32 bytes (P-LIMIT: memory per opcode).
+    Big(Box<BigInt>),
 }
 
 impl PyInt {
     pub fn from_big(b: BigInt) -> PyInt {
         match i64::try_from(&b) {
             Ok(v) => PyInt::Small(v),
-            Err(_) => PyInt::Big(b),
+            Err(_) => PyInt::Big(Box::new(b)),
         }
     }
     pub fn to_big(&self) -> BigInt {
         match self {
             PyInt::Small(v) => BigInt::from(*v),
-            PyInt::Big(b) => b.clone(),
+            PyInt::Big(b) => (**b).clone(),
         }
     }
     pub fn as_i64(&self) -> Option<i64> {
@@ -235,7 +236,8 @@ pub enum Node<'a> {
     /// An allowlisted global used as a value (only inside numpy's reduce arguments).
     Global(Global),
     Dtype(DtypeNode),
-    NdArray(NdArray<'a>),
+    /// Boxed: a node stays 32 bytes (P-LIMIT: memory per opcode).
+    NdArray(Box<NdArray<'a>>),
     NpScalar(NpScalar<'a>),
     /// Paddle's dynamic tensor: `builtins.tuple(((name, array),))`, i.e. the tuple `(name, array)`.
     DynTensor {
@@ -353,12 +355,29 @@ impl<'a> Graph<'a> {
     pub fn reachable(&self) -> Vec<bool> {
         let mut seen = vec![false; self.nodes.len()];
         let mut todo = vec![self.root];
-        while let Some(id) = todo.pop() {
-            match seen.get_mut(id as usize) {
-                Some(s) if !*s => *s = true,
-                _ => continue,
+        if let Some(s) = seen.get_mut(self.root as usize) {
+            *s = true;
+        }
+        // A node is pushed once, when first seen: the stack holds at most one entry per
+        // node, and no child list is copied.
+        let mut visit = |id: NodeId, todo: &mut Vec<NodeId>| {
+            if let Some(s) = seen.get_mut(id as usize).filter(|s| !**s) {
+                *s = true;
+                todo.push(id);
             }
-            todo.extend(self.children(id));
+        };
+        while let Some(id) = todo.pop() {
+            match self.get(id) {
+                Some(Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v)) => {
+                    v.iter().for_each(|&c| visit(c, &mut todo))
+                }
+                Some(Node::Dict(p) | Node::OrderedDict(p)) => p.iter().for_each(|&(k, v)| {
+                    visit(k, &mut todo);
+                    visit(v, &mut todo);
+                }),
+                Some(n) => n.children().into_iter().for_each(|c| visit(c, &mut todo)),
+                None => {}
+            }
         }
         seen
     }

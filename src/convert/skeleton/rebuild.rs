@@ -241,13 +241,13 @@ pub fn rebuild<'a>(
         if d.order == b'>' && d.dtype.swap_unit() > 1 {
             data = Cow::Owned(swap(d.dtype, &data));
         }
-        g.nodes[i] = Node::NdArray(NdArray {
+        g.nodes[i] = Node::NdArray(Box::new(NdArray {
             flavour: fl,
             dtype: dtype_id,
             shape,
             fortran,
             data,
-        });
+        }));
     }
     // Scalars and tensors must point at what they need.
     for (i, n) in g.nodes.iter().enumerate() {

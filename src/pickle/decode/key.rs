@@ -7,13 +7,16 @@ use super::Vm;
 use crate::dtype::DType;
 use crate::numpy::Flavour;
 use crate::pickle::ops::Instr;
-use crate::pickle::{DtypeNode, Node, NodeId, PickleError};
+use crate::pickle::{DtypeNode, Node, NodeId, PickleError, PyInt};
 
 /// A hashable Python value, normalised so that equal keys compare equal (1 == 1.0 == True).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Key {
     None,
-    Int(BigInt),
+    /// An int (bool, equal float, numpy scalar) that fits in an i64: no allocation.
+    Small(i64),
+    /// A larger int (never one that fits: [`int_key`] normalises).
+    Int(Box<BigInt>),
     Float(u64),
     Complex(u64, u64),
     Str(String),
@@ -31,6 +34,15 @@ pub(super) enum Key {
     Identity(NodeId),
 }
 
+/// The key of an int: [`Key::Small`] when it fits in an i64.
+pub(super) fn int_key(b: impl Into<BigInt>) -> Key {
+    let b = b.into();
+    match i64::try_from(&b) {
+        Ok(v) => Key::Small(v),
+        Err(_) => Key::Int(Box::new(b)),
+    }
+}
+
 pub(super) fn float_key(v: f64) -> Key {
     if v.is_nan() {
         // NaN is equal only to itself; the caller passes identity separately.
@@ -38,10 +50,10 @@ pub(super) fn float_key(v: f64) -> Key {
     }
     if v.is_finite() && v == v.trunc() {
         if v.abs() < 9.0e15 {
-            return Key::Int(BigInt::from(v as i64));
+            return Key::Small(v as i64);
         }
         if let Some(b) = big_from_integral_f64(v) {
-            return Key::Int(b);
+            return int_key(b);
         }
     }
     Key::Float(v.to_bits())
@@ -95,8 +107,9 @@ impl<'a> Vm<'a, '_> {
         let n = self.node(id);
         Ok(match n {
             Node::None => Key::None,
-            Node::Bool(b) => Key::Int(BigInt::from(*b as u8)),
-            Node::Int(v) => Key::Int(v.to_big()),
+            Node::Bool(b) => Key::Small(*b as i64),
+            Node::Int(PyInt::Small(v)) => Key::Small(*v),
+            Node::Int(v) => int_key(v.to_big()),
             Node::Float(v) if v.is_nan() => Key::Identity(id),
             Node::Float(v) => float_key(*v),
             Node::Complex(re, im) => {
@@ -156,23 +169,23 @@ pub(super) fn scalar_key(d: DtypeNode, data: &[u8]) -> Option<Key> {
         Some(a)
     };
     Some(match d.dtype {
-        DType::Bool => Key::Int(BigInt::from((*b.first()? != 0) as u8)),
-        DType::Int8 => Key::Int(BigInt::from(*b.first()? as i8)),
-        DType::UInt8 => Key::Int(BigInt::from(*b.first()?)),
-        DType::Int16 => Key::Int(BigInt::from(i16::from_le_bytes(
+        DType::Bool => int_key(BigInt::from((*b.first()? != 0) as u8)),
+        DType::Int8 => int_key(BigInt::from(*b.first()? as i8)),
+        DType::UInt8 => int_key(BigInt::from(*b.first()?)),
+        DType::Int16 => int_key(BigInt::from(i16::from_le_bytes(
             arr(2)?[..2].try_into().ok()?,
         ))),
-        DType::UInt16 => Key::Int(BigInt::from(u16::from_le_bytes(
+        DType::UInt16 => int_key(BigInt::from(u16::from_le_bytes(
             arr(2)?[..2].try_into().ok()?,
         ))),
-        DType::Int32 => Key::Int(BigInt::from(i32::from_le_bytes(
+        DType::Int32 => int_key(BigInt::from(i32::from_le_bytes(
             arr(4)?[..4].try_into().ok()?,
         ))),
-        DType::UInt32 => Key::Int(BigInt::from(u32::from_le_bytes(
+        DType::UInt32 => int_key(BigInt::from(u32::from_le_bytes(
             arr(4)?[..4].try_into().ok()?,
         ))),
-        DType::Int64 => Key::Int(BigInt::from(i64::from_le_bytes(arr(8)?))),
-        DType::UInt64 => Key::Int(BigInt::from(u64::from_le_bytes(arr(8)?))),
+        DType::Int64 => int_key(BigInt::from(i64::from_le_bytes(arr(8)?))),
+        DType::UInt64 => int_key(BigInt::from(u64::from_le_bytes(arr(8)?))),
         DType::Float32 => float_key(f32::from_le_bytes(arr(4)?[..4].try_into().ok()?) as f64),
         DType::Float64 => float_key(f64::from_le_bytes(arr(8)?)),
         _ => return None,
@@ -185,12 +198,12 @@ mod tests {
 
     #[test]
     fn float_keys_equal_ints() {
-        assert_eq!(float_key(1.0), Key::Int(BigInt::from(1)));
-        assert_eq!(float_key(-0.0), Key::Int(BigInt::from(0)));
+        assert_eq!(float_key(1.0), int_key(BigInt::from(1)));
+        assert_eq!(float_key(-0.0), int_key(BigInt::from(0)));
         assert_eq!(
             float_key(1e300),
-            Key::Int(big_from_integral_f64(1e300).unwrap())
+            int_key(big_from_integral_f64(1e300).unwrap())
         );
-        assert_ne!(float_key(1.5), Key::Int(BigInt::from(1)));
+        assert_ne!(float_key(1.5), int_key(BigInt::from(1)));
     }
 }

@@ -72,9 +72,11 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
         marks: Vec::new(),
         memo: HashMap::new(),
         index: HashMap::new(),
+        hasher: Default::default(),
         limits,
         seen_proto: false,
         moved: Vec::new(),
+        singletons: [None; 3],
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
@@ -136,10 +138,17 @@ struct Vm<'a, 'l> {
     stack: Vec<NodeId>,
     marks: Vec<usize>,
     memo: HashMap<u64, NodeId>,
-    /// For dicts and sets: normalised key → position, to give Python's replace-on-equal-key.
-    index: HashMap<NodeId, HashMap<Key, usize>>,
+    /// For dicts and sets: (hash of the normalised key, position), to give Python's
+    /// replace-on-equal-key; keys are compared by recomputing them (no key is stored, so a
+    /// dict costs 16 bytes an entry here, P-LIMIT).
+    index: HashMap<NodeId, hashbrown::HashTable<(u64, u32)>>,
+    /// Per decode (random keys: colliding keys cannot be precomputed).
+    hasher: std::collections::hash_map::RandomState,
     limits: &'l Limits,
     seen_proto: bool,
+    /// The one node of None, False and True (Python's singletons): a pickle of a million
+    /// Nones is a million stack slots, not a million nodes (P-LIMIT).
+    singletons: [Option<NodeId>; 3],
 }
 
 fn arg_int(i: &Instr) -> i64 {
@@ -164,6 +173,19 @@ impl<'a> Vm<'a, '_> {
 
     fn push_new(&mut self, n: Node<'a>) {
         let id = self.add(n);
+        self.stack.push(id);
+    }
+
+    /// Pushes None (0), False (1) or True (2), one node each.
+    fn push_singleton(&mut self, which: usize) {
+        let id = match self.singletons[which] {
+            Some(id) => id,
+            None => {
+                let id = self.add([Node::None, Node::Bool(false), Node::Bool(true)][which].clone());
+                self.singletons[which] = Some(id);
+                id
+            }
+        };
         self.stack.push(id);
     }
 
@@ -214,8 +236,11 @@ impl<'a> Vm<'a, '_> {
     /// its first key object, the value is replaced.
     fn dict_set(&mut self, d: NodeId, k: NodeId, v: NodeId, i: &Instr) -> Result<(), PickleError> {
         let key = self.key(k, 0, i)?;
-        let idx = self.index.entry(d).or_default();
-        let pos = idx.get(&key).copied();
+        let len = match self.g.get(d) {
+            Some(Node::Dict(items) | Node::OrderedDict(items)) => items.len(),
+            _ => 0,
+        };
+        let pos = self.index_lookup(d, &key, len, i);
         let items = match self.g.nodes.get_mut(d as usize) {
             Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
             Some(other) => {
@@ -239,23 +264,50 @@ impl<'a> Vm<'a, '_> {
                     slot.1 = v;
                 }
             }
-            None => {
-                idx.insert(key, items.len());
-                items.push((k, v));
-            }
+            None => items.push((k, v)),
         }
         Ok(())
     }
 
+    /// The position of a key equal to `key` in container `c` (a dict's keys, a set's
+    /// items); when there is none, `key` is recorded at position `len` (the caller appends).
+    fn index_lookup(&mut self, c: NodeId, key: &Key, len: usize, i: &Instr) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(key);
+        let mut table = self.index.remove(&c).unwrap_or_default();
+        let found = table
+            .find(h, |&(hh, pos)| {
+                hh == h && self.key_at(c, pos as usize, i).as_ref() == Some(key)
+            })
+            .map(|&(_, p)| p as usize);
+        if found.is_none() {
+            table.insert_unique(h, (h, len as u32), |&(hh, _)| hh);
+        }
+        self.index.insert(c, table);
+        found
+    }
+
+    /// The key of the item at `pos` of a dict or set.
+    fn key_at(&self, c: NodeId, pos: usize, i: &Instr) -> Option<Key> {
+        let k = match self.g.get(c)? {
+            Node::Dict(p) | Node::OrderedDict(p) => p.get(pos)?.0,
+            Node::Set(v) | Node::FrozenSet(v) => *v.get(pos)?,
+            _ => return None,
+        };
+        self.key(k, 0, i).ok()
+    }
+
     fn set_add(&mut self, s: NodeId, item: NodeId, i: &Instr) -> Result<(), PickleError> {
         let key = self.key(item, 0, i)?;
-        let idx = self.index.entry(s).or_default();
-        if idx.contains_key(&key) {
+        let len = match self.g.get(s) {
+            Some(Node::Set(items) | Node::FrozenSet(items)) => items.len(),
+            _ => 0,
+        };
+        if self.index_lookup(s, &key, len, i).is_some() {
             return Ok(());
         }
         match self.g.nodes.get_mut(s as usize) {
             Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
-                idx.insert(key, items.len());
                 items.push(item);
                 Ok(())
             }
@@ -355,6 +407,9 @@ impl<'a> Vm<'a, '_> {
     /// call that consumes it): one the result still holds was pushed as a value, which is
     /// not a shape Paddle or numpy writes (P-SHAPE).
     fn check_no_global_values(&self, stop: usize) -> Result<(), PickleError> {
+        if !self.g.nodes.iter().any(|n| matches!(n, Node::Global(_))) {
+            return Ok(());
+        }
         let reach = self.g.reachable();
         for (n, r) in self.g.nodes.iter().zip(reach) {
             if let (Node::Global(g), true) = (n, r) {
@@ -441,9 +496,9 @@ impl<'a> Vm<'a, '_> {
                 let t = self.top(i)?;
                 self.stack.push(t);
             }
-            NONE => self.push_new(Node::None),
-            NEWTRUE => self.push_new(Node::Bool(true)),
-            NEWFALSE => self.push_new(Node::Bool(false)),
+            NONE => self.push_singleton(0),
+            NEWTRUE => self.push_singleton(2),
+            NEWFALSE => self.push_singleton(1),
             BININT | BININT1 | BININT2 => self.push_new(Node::Int(PyInt::Small(arg_int(i)))),
             INT => {
                 let t = arg_bytes(i);

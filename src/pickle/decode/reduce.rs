@@ -238,13 +238,13 @@ impl<'a> Vm<'a, '_> {
                         ),
                     });
                 }
-                Node::NdArray(NdArray {
+                Node::NdArray(Box::new(NdArray {
                     flavour: fl,
                     dtype: dtype_id,
                     shape,
                     fortran,
                     data,
-                })
+                }))
             }
             Node::Pending(Pending::Dtype(dt)) => {
                 let s: Vec<&Node> = st.iter().map(|&x| self.node(x)).collect();
