@@ -331,6 +331,12 @@ def main():
     arch("n_archive_zip_traversal", zb.getvalue(), "offset",
          "Zip Slip (Snyk, 2018): ../ names in zip archives",
          "a real model zipped with a member ../../evil.pdparams (os.system)", ["C-ARCHIVE"])
+    # A tar whose first member's name is pickle opcodes: the tar's own bytes unpickle to
+    # os.system('true') when paddle.load is given the .tar (a tar/pickle polyglot).
+    arch("n_archive_tar_polyglot", tar_bytes([("cos\nsystem\n(S'true'\ntR.", b"x")] + infer),
+         "os.system", "polyglot files (trailofbits/fickling's polyglot module: one file, two formats)",
+         "a tar whose first member is named cos\\nsystem\\n(S'true'\\ntR. : paddle.load(tar) runs os.system",
+         ["C-ARCHIVE", "P-ALLOW"])
     # A clean archive of a real Paddle model: check must find nothing.
     scan_case("clean_infer_tar", tar_bytes(infer), "archives", "a real jit.save model (Paddle 2.6.2) as *_infer.tar",
               "inference/inference.{pdmodel,pdiparams,pdiparams.info}", expect="clean", ext=".tar")

@@ -329,3 +329,62 @@ fn archives_are_read_without_extracting_and_their_tricks_named() {
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2, "{id}");
     }
 }
+
+#[test]
+fn files_of_other_formats_are_named_before_any_pickle_reading() {
+    use pdsave::source::{sniff, Kind};
+    let d = std::env::temp_dir().join(format!("pdsave-kinds-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    // An .npz (a zip of .npy), a text file, a JSON file that is no PIR program.
+    let npy = b"\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }";
+    let mut npy = npy.to_vec();
+    npy.resize(10 + 0x76 - 1, b' ');
+    npy.push(b'\n');
+    npy.extend_from_slice(&[0; 4]);
+    assert_eq!(sniff(&npy), Kind::Npy);
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file("a.npy", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut z, &npy).unwrap();
+    let npz = z.finish().unwrap().into_inner();
+    for (name, bytes, kind) in [
+        ("a.npz", npz.as_slice(), Kind::Zip),
+        ("a.txt", &b"obj = 1\nhello\n"[..], Kind::Text),
+        ("a.json", &b"{\"a\": 1}"[..], Kind::Text),
+        ("a.npy", npy.as_slice(), Kind::Npy),
+    ] {
+        assert_eq!(sniff(bytes), kind, "{name}");
+        let p = d.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        // paddle.load raises ValueError ("can not parse the file", Paddle 3.3.1): an error
+        // view, not a refused pickle with a PERSID or OBJ opcode.
+        let v = pdsave::view::view(&pdsave::paddle::file::load_file_bytes(
+            bytes,
+            Default::default(),
+        ))
+        .unwrap();
+        assert_eq!(v["error"], "ValueError", "{name}");
+        let r = check(&p);
+        assert_eq!(r.exit, Exit::Error, "{name}: {r:#?}");
+        assert!(
+            r.error
+                .as_deref()
+                .unwrap()
+                .contains("not a Paddle save file")
+                || r.error.as_deref().unwrap().contains("no Paddle save file"),
+            "{name}: {:?}",
+            r.error
+        );
+    }
+    // A tar whose bytes are also a pickle naming os.system is refused, and check says why.
+    let p = root().join("corpus/cases/n_archive_tar_polyglot/input.tar");
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(sniff(&bytes), Kind::Tar);
+    assert!(pdsave::paddle::file::load_file_bytes(&bytes, Default::default()).is_err());
+    let r = check(&p);
+    let f = r.findings.iter().find(|f| f.rule == Rule::PAllow).unwrap();
+    assert_eq!(f.path, "byte 0");
+    assert!(f
+        .message
+        .starts_with("the archive's own bytes are also a pickle"));
+}

@@ -9,7 +9,10 @@
 //! scanned too, as a hub scans an upload), and then loaded as a whole as
 //! `paddle.load(path)` would. The human form is [`render`].
 
+mod archive;
 mod render;
+
+use archive::{analyse_archive, npy_object_pickle, polyglot};
 
 use std::path::Path;
 
@@ -293,109 +296,18 @@ fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
             a.findings = inner.findings;
             a.notes = inner.notes;
             a.error = inner.error;
+            polyglot(f, file, &mut a);
         }
+        Kind::Npy => match npy_object_pickle(f) {
+            // An object array: its data is a pickle (np.load(allow_pickle=True) runs it).
+            Some(at) => analyse_pickle(&f[at..], file, None, &mut a),
+            None => a.error = Some(format!("{}, not a Paddle save file", f.kind.describe())),
+        },
         k @ (Kind::Text | Kind::Unknown) => {
             a.error = Some(format!("{}, not a Paddle save file", k.describe()))
         }
     }
     a
-}
-
-/// An archive (C-ARCHIVE): its members read in memory, never extracted, each checked as
-/// the file it is (named `MEMBER`, or `OUTER!MEMBER` inside a member), and what makes
-/// extracting it unsafe. `prefix`: how the archive itself is named inside a prefix,
-/// directory or another archive.
-fn analyse_archive(
-    data: &[u8],
-    kind: Kind,
-    name: &str,
-    prefix: Option<&str>,
-    depth: usize,
-) -> (Vec<FileCheck>, Analysis) {
-    let arch = source::archive::read(data, kind, name);
-    let mut a = Analysis {
-        format: Format::File(kind),
-        protocol: None,
-        globals: vec![],
-        findings: vec![],
-        error: None,
-        notes: vec![],
-    };
-    let inside = |m: &str| match prefix {
-        Some(p) => format!("{p}!{m}"),
-        None => m.to_string(),
-    };
-    for p in &arch.problems {
-        let at = match &p.member {
-            Some(m) => inside(m),
-            None => prefix.unwrap_or(name).to_string(),
-        };
-        a.findings.push(finding(
-            Rule::CArchive,
-            at,
-            format!("archive: {}", p.message),
-        ));
-    }
-    let mut files = Vec::new();
-    let mut paddle = 0;
-    for mut m in arch.members {
-        if m.entry != source::archive::Entry::File {
-            continue;
-        }
-        let member = inside(&m.name);
-        // An .npy of dtype object (an .npz member): its data is a pickle, which
-        // np.load(allow_pickle=True) runs.
-        if let Some(at) = npy_object_pickle(&m.data) {
-            m.data.drain(..at);
-        }
-        let kind = source::sniff(&m.data);
-        paddle += kind.is_paddle() as usize;
-        let f = source::File {
-            path: std::path::PathBuf::from(&member),
-            kind,
-            data: crate::mapped::Mapped::from_vec(m.data),
-        };
-        let mut sub = if kind.is_archive() && depth < source::archive::MAX_NESTING {
-            analyse_archive(&f, kind, &m.name, Some(&member), depth + 1).1
-        } else {
-            analyse(&f, Some(&member))
-        };
-        if sub.globals.is_empty() && sub.findings.is_empty() && sub.error.is_some() {
-            // Not a Paddle file (a README, a config): listed, no error.
-            sub.error = None;
-            sub.notes.push(format!("{member}: not a Paddle save file"));
-        }
-        a.globals.extend(sub.globals);
-        a.findings.extend(sub.findings);
-        a.notes.extend(sub.notes);
-        files.push(FileCheck {
-            path: member,
-            format: sub.format,
-            protocol: sub.protocol,
-            error: sub.error,
-        });
-    }
-    if paddle == 0 && a.findings.is_empty() {
-        a.error = Some(format!(
-            "{}, with no Paddle save file among its {} members",
-            kind.describe(),
-            files.len()
-        ));
-    }
-    (files, a)
-}
-
-/// Where the pickle of an object-dtype `.npy` starts (after its header), if it is one.
-fn npy_object_pickle(b: &[u8]) -> Option<usize> {
-    let rest = b.strip_prefix(b"\x93NUMPY")?;
-    let (hl, at): (usize, usize) = match rest {
-        [1, _, l0, l1, ..] => (u16::from_le_bytes([*l0, *l1]) as usize, 10),
-        [2 | 3, _, l0, l1, l2, l3, ..] => (u32::from_le_bytes([*l0, *l1, *l2, *l3]) as usize, 12),
-        _ => return None,
-    };
-    let header = b.get(at..at.checked_add(hl)?)?;
-    let text = String::from_utf8_lossy(header);
-    (text.contains("'|O'") || text.contains("'O'")).then_some(at + hl)
 }
 
 /// A pickle: every global it references, its decoding, and (alone) the decodings
@@ -672,7 +584,11 @@ pub fn check_source(src: &Source) -> Report {
     if let Form::File(f) = &src.form {
         if f.kind.is_archive() {
             let name = path.display().to_string();
-            let (files, a) = analyse_archive(f, f.kind, &name, None, 0);
+            let (files, mut a) = analyse_archive(f, f.kind, &name, None, 0);
+            polyglot(f, None, &mut a);
+            if !a.findings.is_empty() {
+                a.error = None;
+            }
             return report(path, files, a);
         }
         return report(path, vec![], analyse(f, None));

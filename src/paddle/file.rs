@@ -61,6 +61,32 @@ pub fn tensor_value<'a>(t: &DenseTensor<'a>, opts: LoadOptions) -> Result<Loaded
     Loaded::new(g, Form::Tensor(dtype), opts)
 }
 
+/// Whether `data` is a non-pickle format (sniffed) in which no global a Python unpickler
+/// could import is named.
+fn is_other_format(data: &[u8]) -> bool {
+    use crate::source::Kind;
+    let kind = crate::source::sniff(data);
+    let other = matches!(
+        kind,
+        Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Npy | Kind::Text
+    );
+    let ident = |s: &Option<std::sync::Arc<str>>| {
+        s.as_deref().is_some_and(|s| {
+            s.split('.').all(|p| {
+                p.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+        })
+    };
+    other
+        && !crate::pickle::globals::scan_globals(data)
+            .globals
+            .iter()
+            .any(|g| ident(&g.module) && ident(&g.name))
+}
+
 /// `paddle.load(file)` on the bytes of one file; payloads borrow from `data`.
 ///
 /// ```
@@ -82,6 +108,11 @@ pub fn load_file_bytes(data: &[u8], opts: LoadOptions) -> Result<Loaded<'_>, Loa
                     message: e.to_string(),
                 })
             }
+            // Bytes sniffed as another format (a zip, tar, gzip, .npy, text) whose pickle
+            // reading imports nothing: CPython's unpickler fails on them (a zip's PERSID
+            // without persistent_load, a tar member name read as INST's module), so
+            // paddle.load goes on to its other formats.
+            None if is_other_format(data) => e,
             None => return Err(LoadError::Pickle(e)),
         },
     };

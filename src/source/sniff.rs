@@ -2,7 +2,7 @@
 //! "Detection"): every command names a file by [`sniff`], so `view`, `check`, `inspect` and
 //! `convert` always call one file the same thing.
 //!
-//! The order: empty → zip (`.npz`, archives) → gzip → tar → safetensors (the header parses and covers the
+//! The order: empty → zip (`.npz`, archives) → gzip → tar → npy → safetensors (the header parses and covers the
 //! file: its first byte can be 0x80, a pickle's PROTO byte, so the header is read, not one
 //! byte) → pickle → SelectedRows → DenseTensor stream(s) → ProgramDesc → PIR JSON → text →
 //! unknown. A pickle is what starts with PROTO 2-5, decodes, or references a global;
@@ -22,6 +22,8 @@ pub enum Kind {
     Tar,
     /// A gzip stream (`.tar.gz`, `.tgz`, `.gz`): 1F 8B 08.
     Gzip,
+    /// A numpy `.npy` array file (`\x93NUMPY`; an `.npz` member).
+    Npy,
     Safetensors,
     /// A pickle (or what only a pickle starts like); `protocol` from PROTO, if any.
     Pickle {
@@ -52,6 +54,7 @@ impl Kind {
             Kind::Zip => "zip archive",
             Kind::Tar => "tar archive",
             Kind::Gzip => "gzip file",
+            Kind::Npy => "npy array",
             Kind::Safetensors => "safetensors",
             Kind::Pickle { .. } => "pickle",
             Kind::SelectedRows => "SelectedRows",
@@ -69,6 +72,7 @@ impl Kind {
             Kind::Zip => "a zip archive (an .npz or a packed model)",
             Kind::Tar => "a tar archive (a packed model: `pdsave check` and `inspect` read its members)",
             Kind::Gzip => "a gzip file (a packed model: `pdsave check` and `inspect` read its members)",
+            Kind::Npy => "a numpy .npy array file",
             Kind::Safetensors => "a safetensors file",
             Kind::Pickle { .. } => "a pickle",
             Kind::SelectedRows => "a SelectedRows record",
@@ -84,7 +88,13 @@ impl Kind {
     pub fn is_paddle(self) -> bool {
         !matches!(
             self,
-            Kind::Empty | Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Text | Kind::Unknown
+            Kind::Empty
+                | Kind::Zip
+                | Kind::Tar
+                | Kind::Gzip
+                | Kind::Npy
+                | Kind::Text
+                | Kind::Unknown
         )
     }
     pub fn is_pickle(self) -> bool {
@@ -214,6 +224,9 @@ pub fn sniff(b: &[u8]) -> Kind {
     }
     if is_tar(b) {
         return Kind::Tar;
+    }
+    if b.starts_with(b"\x93NUMPY") {
+        return Kind::Npy;
     }
     if is_safetensors(b) {
         return Kind::Safetensors;
