@@ -567,6 +567,7 @@ fn a_list_shared_through_the_memo_and_mutated_after_is_one_object() {
         assert_eq!(t["items"][1]["v"], "x");
         assert_eq!(two(t), Some(2), "{t}");
     }
+}
 
 #[test]
 fn a_unicode_line_of_a_carriage_return_keeps_it_as_cpython_does() {
@@ -613,6 +614,7 @@ fn a_one_byte_array_sharing_numpys_b_constant_decodes() {
             Obj::OrderedDict(vec![(0, 1), (2, 3)]),
         ],
         root: 4,
+        uncached: Default::default(),
     };
     let opts = SaveOptions {
         protocol: 2,

@@ -181,7 +181,7 @@ pub fn child_at(n: &Node, i: usize) -> Option<(NodeId, Step)> {
         Node::Dict(p) | Node::OrderedDict(p) => {
             let index = i / 2;
             let &(k, v) = p.get(index)?;
-            Some(if i % 2 == 0 {
+            Some(if i.is_multiple_of(2) {
                 (k, Step::Key { index })
             } else {
                 (v, Step::Value { key: k, index })
