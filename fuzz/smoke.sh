@@ -3,7 +3,7 @@
 # one process at a time. Prints execs/s per target; exits non-zero on any crash, panic,
 # timeout or out-of-memory (the failing input is left in fuzz/artifacts/<target>/).
 #
-# usage: fuzz/smoke.sh [SECONDS]        e.g. fuzz/smoke.sh 30  (7 targets: ~4 min + build)
+# usage: fuzz/smoke.sh [SECONDS]        e.g. fuzz/smoke.sh 30  (9 targets: ~5 min + build)
 # env:   FUZZ_SANITIZER=none|address    (default none: builds on stable Rust as is;
 #                                        address needs RUSTC_BOOTSTRAP=1, set here)
 #        FUZZ_TARGETS="a b"             (default: every target)

@@ -98,6 +98,7 @@ string_ids! {
         PAllow = "P-ALLOW",
         PShape = "P-SHAPE",
         PNumpy = "P-NUMPY",
+        PStr = "P-STR",
         PLatin1 = "P-LATIN1",
         PBytes2 = "P-BYTES2",
         PLimit = "P-LIMIT",
