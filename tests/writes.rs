@@ -161,6 +161,14 @@ fn convert_refuses_the_models_own_files_and_empty_directories() {
             "w.safetensors"
         ]
     );
+    // With the usual permissions (the safetensors crate's own writer made them 0600).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = tmp("convert-probe").join("p");
+        std::fs::File::create(&probe).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&d.join("w.safetensors")), mode(&probe));
+    }
     let empty = d.join("empty");
     std::fs::create_dir(&empty).unwrap();
     let (c, _, err) = pdsave(&["convert", s(&empty), s(&d.join("e.safetensors"))]);

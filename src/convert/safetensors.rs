@@ -49,6 +49,25 @@ impl View for StView<'_, '_> {
     }
 }
 
+/// A view that tells its size but holds no bytes: `safetensors::serialize` of these gives the
+/// header alone (the crate's own bytes and order), and the data is then streamed.
+struct HeaderOnly<'v, 'a, 'b>(&'v StView<'a, 'b>);
+
+impl View for HeaderOnly<'_, '_, '_> {
+    fn dtype(&self) -> Dtype {
+        self.0.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.0.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&[])
+    }
+    fn data_len(&self) -> usize {
+        self.0.data_len()
+    }
+}
+
 fn shape_string(s: &[usize]) -> Vec<u64> {
     s.iter().map(|&d| d as u64).collect()
 }
@@ -100,9 +119,24 @@ pub fn write(
                 .into(),
         );
     }
-    safetensors::serialize_to_file(views, Some(metadata), output).map_err(|e| ConvertError::Write {
+    // The crate's order (dtype alignment descending, then name) and header, written through
+    // pdsave's one writer (its serialize_to_file uses a 0600 temporary no signal removes).
+    views.sort_by(|(ln, l), (rn, r)| r.dtype.cmp(&l.dtype).then(ln.cmp(rn)));
+    let header = safetensors::serialize(
+        views.iter().map(|(n, v)| (n.as_str(), HeaderOnly(v))),
+        Some(metadata),
+    )
+    .map_err(|e| ConvertError::Write {
         path: output.to_path_buf(),
         reason: e.to_string(),
+    })?;
+    super::write_atomically(output, |w| {
+        use std::io::Write;
+        w.write_all(&header).map_err(|e| e.to_string())?;
+        for (name, v) in &views {
+            w.write_all(&v.data()).map_err(|e| format!("{name}: {e}"))?;
+        }
+        Ok(())
     })
 }
 
