@@ -123,6 +123,18 @@ fn repr_into(item: &Item, s: &mut String, max: usize, depth: usize) {
     match item {
         Item::None => s.push_str("None"),
         Item::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
+        // Past 4300 digits decimal printing is quadratic (CPython refuses it): the size only.
+        Item::Int(i) if crate::view::too_many_digits(i) => {
+            let bits = match i {
+                crate::pickle::PyInt::Big(b) => b.bits(),
+                _ => 64,
+            };
+            let _ = write!(
+                s,
+                "<int of more than {} digits ({bits} bits)>",
+                crate::view::MAX_INT_DIGITS
+            );
+        }
         Item::Int(i) => {
             let t = i.to_string();
             if t.len() > max {

@@ -388,3 +388,31 @@ fn files_of_other_formats_are_named_before_any_pickle_reading() {
         .message
         .starts_with("the archive's own bytes are also a pickle"));
 }
+
+#[test]
+fn a_huge_int_is_refused_by_view_and_summarised_elsewhere_without_printing_it() {
+    // An 8 MiB LONG4 (20 million decimal digits): printing it in decimal took ~46 s.
+    let n: usize = 8 << 20;
+    let mut b = b"\x80\x02\x8b".to_vec();
+    b.extend_from_slice(&(n as i32).to_le_bytes());
+    b.resize(b.len() + n, 0x5a);
+    b.push(b'.');
+    let r = pdsave::paddle::file::load_file_bytes(&b, Default::default());
+    let e = pdsave::view::view(&r).unwrap_err();
+    assert!(e.to_string().contains("more than 4300 digits"), "{e}");
+    let d = std::env::temp_dir().join(format!("pdsave-long4-{}.pkl", std::process::id()));
+    std::fs::write(&d, &b).unwrap();
+    let c = check(&d);
+    assert!(c
+        .findings
+        .iter()
+        .any(|f| f.rule == Rule::PLimit && f.message.contains("4300")));
+    let i = pdsave::inspect::inspect_with(&d, Default::default(), &|_| {}).unwrap();
+    let text = pdsave::inspect::render(&i, false);
+    assert!(
+        text.contains("<int of more than 4300 digits (67108863 bits)>"),
+        "{text}"
+    );
+    let (listing, _) = pdsave::pickle::disasm::disasm(&b);
+    assert!(listing.contains("(8388608-byte integer)"));
+}
