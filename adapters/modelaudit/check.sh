@@ -18,18 +18,9 @@ if [[ ! -x "$venv/bin/modelaudit" ]]; then
 fi
 if [[ $# -ne 1 ]]; then echo "usage: $0 PATH" >&2; exit 3; fi
 path="$1"
-targets=()
-if [[ -e "$path" ]]; then
-  targets=("$path")
-else
-  for ext in .pdmodel .json .pdiparams .pdiparams.info; do
-    [[ -e "$path$ext" ]] && targets+=("$path$ext")
-  done
-fi
-if [[ ${#targets[@]} -eq 0 ]]; then
-  echo "check.sh: $path: no such file, directory or model prefix" >&2
-  exit 2
-fi
+# shellcheck source=../targets.sh
+source "$here/../targets.sh"
+pdsave_targets "$path"
 export PROMPTFOO_DISABLE_TELEMETRY=1
 worst=0
 for t in "${targets[@]}"; do

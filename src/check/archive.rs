@@ -91,26 +91,12 @@ pub(super) fn analyse_archive(
     (files, a)
 }
 
-/// A module or name Python could import: dotted identifiers (a tar's first member name,
-/// `inference/inference.pdmodel\0…`, read as INST's module, is none).
-fn importable(s: Option<&str>) -> bool {
-    s.is_some_and(|s| {
-        s.split('.').all(|p| {
-            p.chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_')
-                && p.chars().all(|c| c.is_alphanumeric() || c == '_')
-        })
-    })
-}
-
 /// An archive whose own bytes are also a pickle (a polyglot: a tar member named
 /// `cos\nsystem\n…` makes the tar's first bytes a GLOBAL): `paddle.load(file)` unpickles
 /// the file itself, so what it would import is a finding.
 pub(super) fn polyglot(data: &[u8], file: Option<&str>, a: &mut Analysis) {
     let mut scan = scan_globals(data);
-    scan.globals
-        .retain(|g| importable(g.module.as_deref()) && importable(g.name.as_deref()));
+    scan.globals.retain(|g| g.importable());
     if scan.globals.is_empty() {
         return;
     }

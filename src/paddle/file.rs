@@ -70,21 +70,11 @@ fn is_other_format(data: &[u8]) -> bool {
         kind,
         Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Npy | Kind::Text
     );
-    let ident = |s: &Option<std::sync::Arc<str>>| {
-        s.as_deref().is_some_and(|s| {
-            s.split('.').all(|p| {
-                p.chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphabetic() || c == '_')
-                    && p.chars().all(|c| c.is_alphanumeric() || c == '_')
-            })
-        })
-    };
     other
         && !crate::pickle::globals::scan_globals(data)
             .globals
             .iter()
-            .any(|g| ident(&g.module) && ident(&g.name))
+            .any(|g| g.importable())
 }
 
 /// `paddle.load(file)` on the bytes of one file; payloads borrow from `data`.

@@ -69,6 +69,22 @@ impl GlobalRef {
             None => false,
         }
     }
+    /// Module and name are dotted Python identifiers, which an unpickler could import
+    /// (a tar's first member name `inference/inference.pdmodel\0…`, read as INST's
+    /// module, is none: its import fails).
+    pub fn importable(&self) -> bool {
+        let ident = |s: &Option<Arc<str>>| {
+            s.as_deref().is_some_and(|s| {
+                s.split('.').all(|p| {
+                    p.chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_')
+                        && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+                })
+            })
+        };
+        ident(&self.module) && ident(&self.name)
+    }
     /// `module.name`, with `?` for an unknown part.
     pub fn dotted(&self) -> String {
         format!(
