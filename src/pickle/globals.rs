@@ -27,7 +27,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::decode::{escape_decode, is_surrogatepass, lossy, raw_unicode_escape};
-pub use super::gadgets::{danger, Gadget, Harm, GADGETS, GADGET_SOURCES};
+pub use super::gadgets::{
+    classify, danger, meaning, Gadget, Harm, Verdict, GADGETS, GADGET_SOURCES,
+};
 use super::ops::{Arg, Framing, Op, Reader};
 use super::{lookup_global, Global, PickleError, Sym};
 
@@ -675,86 +677,6 @@ fn scan(data: &[u8], start: usize, framing: Framing) -> GlobalScan {
     }
     s.out.error = Some(PickleError::NoStop { offset: data.len() });
     s.out
-}
-
-/// How a global is classified for safety.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// On the allowlist: Paddle's or numpy's own, read as a symbol.
-    PaddleOwn,
-    /// Not on the allowlist: `pickle.load` would import it and may run it.
-    Unsafe,
-    /// Not on the allowlist, and a well-known way to run commands or code.
-    Dangerous,
-    /// STACK_GLOBAL whose module or name is not a string visible in the file.
-    Unresolved,
-}
-
-/// What an allowlisted symbol is, for people.
-pub fn meaning(sym: Sym) -> &'static str {
-    match sym {
-        Sym::Reconstruct => "numpy array reconstruction (ndarray.__reduce__)",
-        Sym::Scalar => "numpy scalar reconstruction",
-        Sym::NdArrayType => "the numpy.ndarray class (argument of _reconstruct)",
-        Sym::DtypeType => "numpy dtype reconstruction",
-        Sym::Tuple => "Paddle dynamic tensor: tuple(((name, array),))",
-        Sym::Set => "set (protocol < 4 reduce form)",
-        Sym::FrozenSet => "frozenset (protocol < 4 reduce form)",
-        Sym::ByteArray => "bytearray (protocol < 5 reduce form)",
-        Sym::Complex => "complex number (reduce form)",
-        Sym::Bytes => "protocol-2 empty bytes: bytes()",
-        Sym::OrderedDict => "OrderedDict",
-        Sym::CodecsEncode => "protocol-2 bytes: _codecs.encode(text, 'latin1')",
-        Sym::Eval => "Paddle static tensor: eval('data', {'data': array}) — safe only in this exact form, which the decoder checks",
-    }
-}
-
-/// The verdict on one reference and its meaning in words.
-pub fn classify(r: &GlobalRef) -> (Verdict, String) {
-    if let Some(g) = r.allowed {
-        if r.in_shape() {
-            return (Verdict::PaddleOwn, meaning(g.sym).to_string());
-        }
-        let how = match (r.called, r.as_value) {
-            (true, true) => "called, and also used as a value",
-            (true, false) => "called (it is only ever an argument)",
-            (false, true) => "used as a value, never called",
-            (false, false) => "never used",
-        };
-        let why = if g.sym == Sym::Eval {
-            "eval runs arbitrary Python code on pickle.load"
-        } else {
-            "a symbol outside the shape Paddle and numpy write"
-        };
-        let verdict = if g.sym == Sym::Eval {
-            Verdict::Dangerous
-        } else {
-            Verdict::Unsafe
-        };
-        return (
-            verdict,
-            format!("allowlisted, but not in Paddle's form: {how} ({why})"),
-        );
-    }
-    let (Some(m), Some(n)) = (r.module.as_deref(), r.name.as_deref()) else {
-        return (
-            Verdict::Unresolved,
-            "STACK_GLOBAL on a module or name that is not a string in the file (computed at run time, a trick to hide a global from scanners): pickle.load would import and may run anything".into(),
-        );
-    };
-    match danger(m, n) {
-        Some(d) => (
-            Verdict::Dangerous,
-            format!("not Paddle's: {d}; would run code on pickle.load"),
-        ),
-        None => (
-            Verdict::Unsafe,
-            format!(
-                "not Paddle's: would run code on pickle.load (imports {m}; {n} may then be called)"
-            ),
-        ),
-    }
 }
 
 #[cfg(test)]
