@@ -13,10 +13,12 @@ use std::collections::HashMap;
 use num_bigint::BigInt;
 
 mod key;
+mod memo;
 mod reduce;
 mod text;
 
 use key::Key;
+use memo::Memo;
 pub use text::is_surrogatepass;
 pub(crate) use text::{escape_decode, lossy, raw_unicode_escape, PyText};
 /// `surrogatepass` UTF-8 as text, each lone surrogate U+FFFD.
@@ -70,7 +72,7 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
         g: Graph::new(0),
         stack: Vec::new(),
         marks: Vec::new(),
-        memo: HashMap::new(),
+        memo: Memo::default(),
         index: HashMap::new(),
         hasher: Default::default(),
         limits,
@@ -137,7 +139,7 @@ struct Vm<'a, 'l> {
     moved: Vec<(NodeId, NodeId)>,
     stack: Vec<NodeId>,
     marks: Vec<usize>,
-    memo: HashMap<u64, NodeId>,
+    memo: Memo,
     /// For dicts and sets: (hash of the normalised key, position), to give Python's
     /// replace-on-equal-key; keys are compared by recomputing them (no key is stored, so a
     /// dict costs 16 bytes an entry here, P-LIMIT).
@@ -365,12 +367,12 @@ impl<'a> Vm<'a, '_> {
             });
         }
         let top = self.top(i)?;
-        self.memo.insert(idx, top);
+        self.memo.put(idx, top);
         Ok(())
     }
 
     fn memo_get(&mut self, idx: i64, i: &Instr) -> Result<(), PickleError> {
-        let id = self.memo.get(&(idx as u64)).copied().filter(|_| idx >= 0);
+        let id = self.memo.get(idx as u64).filter(|_| idx >= 0);
         match id {
             Some(id) => {
                 self.stack.push(id);
@@ -734,7 +736,7 @@ impl<'a> Vm<'a, '_> {
                 self.memo_put(idx as u64, i)?;
             }
             MEMOIZE => {
-                let idx = self.memo.len() as u64;
+                let idx = self.memo.len();
                 self.memo_put(idx, i)?;
             }
             GET | BINGET | LONG_BINGET => self.memo_get(arg_int(i), i)?,
