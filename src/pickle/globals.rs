@@ -245,8 +245,8 @@ struct Scanner<'a> {
     stack: Slots<'a>,
     /// Stack lengths at each MARK.
     marks: Vec<usize>,
-    /// Memo slots, encoded as the stack's.
-    memo: HashMap<i64, u32>,
+    /// Memo slots, encoded as the stack's plus one (the memo's empty marker is OPAQUE).
+    memo: super::decode::memo::Memo,
     /// Decoded strings by the offset of the opcode that pushed them (decoded once each).
     strings: HashMap<usize, Option<Arc<str>>>,
 }
@@ -523,8 +523,8 @@ impl<'a> Scanner<'a> {
                 self.stack.push(Slot::Opaque);
             }
             GET | BINGET | LONG_BINGET => {
-                let v = match self.memo.get(&int) {
-                    Some(v) => *v,
+                let v = match u64::try_from(int).ok().and_then(|i| self.memo.get(i)) {
+                    Some(v) => v.wrapping_sub(1),
                     None => {
                         self.soft(PickleError::MemoMissing { offset, index: int });
                         OPAQUE
@@ -546,7 +546,8 @@ impl<'a> Scanner<'a> {
                     });
                 } else if self.peek(offset, op).is_some() {
                     let v = self.stack.last_raw().unwrap_or(OPAQUE);
-                    self.memo.insert(idx, v);
+                    // Stored one up: the memo's empty marker is OPAQUE's value.
+                    self.memo.put(idx as u64, v.wrapping_add(1));
                 }
             }
             GLOBAL | INST => {
@@ -657,7 +658,7 @@ fn scan(data: &[u8], start: usize, framing: Framing) -> GlobalScan {
             table: Vec::new(),
         },
         marks: Vec::new(),
-        memo: HashMap::new(),
+        memo: Default::default(),
         strings: HashMap::new(),
     };
     let mut r = Reader::at(data, start, framing);

@@ -13,7 +13,7 @@ const EMPTY: NodeId = NodeId::MAX;
 const GAP: usize = 1024;
 
 #[derive(Default)]
-pub(super) struct Memo {
+pub(crate) struct Memo {
     dense: Vec<NodeId>,
     sparse: HashMap<u64, NodeId>,
     filled: u64,
@@ -21,7 +21,7 @@ pub(super) struct Memo {
 
 impl Memo {
     /// Writes slot `idx`.
-    pub(super) fn put(&mut self, idx: u64, id: NodeId) {
+    pub(crate) fn put(&mut self, idx: u64, id: NodeId) {
         let i = usize::try_from(idx).unwrap_or(usize::MAX);
         if i < self.dense.len() {
             // A slot the dense part grew over may have been written to the map before.
@@ -39,7 +39,7 @@ impl Memo {
     }
 
     /// Reads slot `idx`, if it was written.
-    pub(super) fn get(&self, idx: u64) -> Option<NodeId> {
+    pub(crate) fn get(&self, idx: u64) -> Option<NodeId> {
         let dense = usize::try_from(idx)
             .ok()
             .and_then(|i| self.dense.get(i))
@@ -48,7 +48,7 @@ impl Memo {
     }
 
     /// The number of filled slots (where MEMOIZE writes).
-    pub(super) fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.filled
     }
 }

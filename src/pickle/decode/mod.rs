@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use num_bigint::BigInt;
 
 mod key;
-mod memo;
+pub(crate) mod memo;
 mod reduce;
 mod text;
 
