@@ -416,3 +416,40 @@ fn a_huge_int_is_refused_by_view_and_summarised_elsewhere_without_printing_it() 
     let (listing, _) = pdsave::pickle::disasm::disasm(&b);
     assert!(listing.contains("(8388608-byte integer)"));
 }
+
+#[test]
+fn a_shared_array_is_hashed_once_however_many_paths_reach_it() {
+    use pdsave::paddle::object::{Obj, ObjGraph, Tensor, TensorKind};
+    use pdsave::paddle::save::{save, SaveOptions, Saved};
+    // One 4 MiB tensor reached from 16 list items (memo references in the pickle). (Far
+    // more is A-LARGE: paddle.load makes one Tensor per path, pdsave's load budget says no.)
+    let t = Obj::Tensor(Tensor {
+        kind: TensorKind::Dynamic,
+        dtype: pdsave::dtype::DType::Float32,
+        shape: vec![1 << 20],
+        data: vec![1; 4 << 20],
+        name: Some("w".into()),
+        stop_gradient: true,
+    });
+    let x = ObjGraph {
+        objs: vec![t, Obj::List(vec![0; 16])],
+        root: 1,
+        uncached: Default::default(),
+    };
+    let Saved::Pickle(g) = save(&x, &SaveOptions::default()).unwrap() else {
+        panic!()
+    };
+    let b = pdsave::pickle::encode(&g, &pdsave::pickle::EncodeOptions::like(&g)).unwrap();
+    let l = pdsave::paddle::load_pickle(&b, Default::default()).unwrap();
+    // The bytes the view hashes: one array's, not 16 times 4 MiB.
+    assert_eq!(pdsave::view::array_bytes(&l), 4 << 20);
+    let hashed = std::sync::atomic::AtomicU64::new(0);
+    let v = pdsave::view::view_with(&Ok(l), &|n| {
+        hashed.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(hashed.into_inner(), 4 << 20);
+    let items = v["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 16);
+    assert!(items.iter().all(|t| t["sha256"] == items[0]["sha256"]));
+}
