@@ -177,6 +177,55 @@ fn frame_violations_are_danger_with_offsets() {
 }
 
 #[test]
+fn a_last_frame_claiming_more_than_the_file_is_truncation_not_a_frame_violation() {
+    use pdsave::pickle::ops::Reader;
+    use pdsave::pickle::PickleError;
+    // PROTO 4; FRAME 3: EMPTY_LIST MEMOIZE MARK; FRAME 100 (the file holds 8 of its bytes):
+    // NONE, then a BINUNICODE at 24 that claims 5 bytes where 2 remain. The file is cut
+    // short (CPython's C unpickler: "pickle data was truncated" at that FRAME), not a frame
+    // smuggling bytes: no P-FRAME danger.
+    let mut b = b"\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00]\x94(".to_vec();
+    b.extend_from_slice(b"\x95\x64\x00\x00\x00\x00\x00\x00\x00NX\x05\x00\x00\x00ab");
+    let mut reader = Reader::new(&b);
+    let mut last = None;
+    while let Some(i) = reader.next_instr() {
+        if let Err(e) = i {
+            last = Some(e);
+            break;
+        }
+    }
+    assert_eq!(
+        last,
+        Some(PickleError::Truncated {
+            offset: 24,
+            opcode: "BINUNICODE",
+            needed: 5,
+            available: 2
+        })
+    );
+    assert!(matches!(
+        pdsave::pickle::decode(&b),
+        Err(PickleError::Truncated {
+            offset: 14,
+            opcode: "FRAME",
+            needed: 100,
+            available: 8
+        })
+    ));
+    let r = pdsave::check::check_bytes(Path::new("cut.pkl"), &b);
+    assert!(
+        r.findings.iter().all(|f| f.rule != Rule::PFrame),
+        "{:#?}",
+        r.findings
+    );
+    assert_eq!(r.exit, Exit::Error, "{r:#?}");
+    assert_eq!(
+        r.error.as_deref(),
+        Some("malformed pickle: truncated input at offset 14: FRAME needs 100 bytes, 8 left")
+    );
+}
+
+#[test]
 fn data_after_stop_is_checked() {
     let sd =
         std::fs::read(root().join("corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams"))

@@ -38,6 +38,8 @@ struct Unframer<'a> {
     file: usize,
     /// The current frame: (position in it, its end), both file offsets.
     frame: Option<(usize, usize)>,
+    /// The current frame claimed more bytes than the file holds.
+    cut: bool,
 }
 
 impl Unframer<'_> {
@@ -61,7 +63,7 @@ impl Unframer<'_> {
                 return self.file_read(n);
             }
             if avail < n {
-                return Err(End::Exhausted);
+                return Err(if self.cut { End::Eof } else { End::Exhausted });
             }
             self.frame = Some((p + n, e));
             return Ok(self.data[p..p + n].to_vec());
@@ -78,6 +80,7 @@ impl Unframer<'_> {
                         self.frame = Some((p + i + 1, e));
                         Ok(self.data[p..p + i].to_vec())
                     }
+                    None if self.cut => Err(End::Eof),
                     None => Err(End::Exhausted),
                 };
             }
@@ -101,7 +104,9 @@ impl Unframer<'_> {
             }
         }
         // io.BytesIO(self.file_read(frame_size)): whatever the file still has.
-        let end = self.file.saturating_add(size as usize).min(self.data.len());
+        let want = self.file.saturating_add(size as usize);
+        let end = want.min(self.data.len());
+        self.cut = want > self.data.len();
         self.frame = Some((self.file, end));
         self.file = end;
         Ok(())
@@ -162,7 +167,7 @@ fn py_int(b: &[u8]) -> Option<i64> {
 }
 
 fn model(data: &[u8]) -> (Vec<Ins>, End) {
-    let mut u = Unframer { data, file: 0, frame: None };
+    let mut u = Unframer { data, file: 0, frame: None, cut: false };
     let mut out = Vec::new();
     loop {
         let at = u.pos();

@@ -91,6 +91,9 @@ struct Frame {
     at: usize,
     /// One past its last byte (clamped to the input, as `_Unframer` reads what is there).
     end: usize,
+    /// The frame claimed more than the input holds: a read past `end` is the input cut
+    /// short (the C unpickler's "pickle data was truncated"), not a frame violation.
+    cut: bool,
 }
 
 /// Python's `int(line)` in base 10, as GET and PUT read their argument: ASCII whitespace
@@ -194,6 +197,15 @@ impl<'a> Reader<'a> {
         if fits {
             return Ok(());
         }
+        if f.cut {
+            let available = (f.end - self.pos) as u64;
+            return Err(PickleError::Truncated {
+                offset: self.at,
+                opcode: op,
+                needed: n.unwrap_or(available + 1),
+                available,
+            });
+        }
         Err(PickleError::Frame {
             offset: self.at,
             opcode: op,
@@ -292,6 +304,7 @@ impl<'a> Reader<'a> {
         self.frame = Some(Frame {
             at,
             end: end.min(self.data.len()),
+            cut: end > self.data.len(),
         });
         Ok(())
     }
@@ -331,6 +344,7 @@ impl<'a> Reader<'a> {
                         self.frame = Some(Frame {
                             at,
                             end: end.min(self.data.len()),
+                            cut: false,
                         });
                     }
                     Framing::Advisory => {}
