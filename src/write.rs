@@ -164,6 +164,7 @@ fn create_temporary(output: &Path) -> Result<(PathBuf, File), WriteError> {
 /// let e = pdsave::write::write_file(&out, &[&out], |_| Ok(()), |_| Ok(())).unwrap_err();
 /// assert!(e.to_string().contains("refusing to overwrite"));
 /// assert_eq!(std::fs::read(&out).unwrap(), b"hello");
+/// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn write_file(
     output: &Path,
@@ -230,11 +231,27 @@ mod tests {
     /// The registry is process-wide: these tests take turns.
     static SERIAL: Mutex<()> = Mutex::new(());
 
-    fn dir(name: &str) -> PathBuf {
+    /// A fresh directory, removed when dropped (also when the test fails).
+    struct Dir(PathBuf);
+
+    impl std::ops::Deref for Dir {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn dir(name: &str) -> Dir {
         let d = std::env::temp_dir().join(format!("pdsave-write-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        d
+        Dir(d)
     }
 
     fn leftovers(d: &Path) -> Vec<String> {
@@ -334,7 +351,7 @@ mod tests {
                 // What a SIGINT handler does mid-write.
                 let t: Vec<_> = temporaries()
                     .into_iter()
-                    .filter(|p| p.starts_with(&d))
+                    .filter(|p| p.starts_with(&*d))
                     .collect();
                 assert_eq!(t.len(), 1);
                 assert!(t[0].exists());

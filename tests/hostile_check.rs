@@ -22,6 +22,29 @@ fn scan_json() -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(root().join("corpus/scan/scan.json")).unwrap()).unwrap()
 }
 
+/// A temporary path (file or directory), removed when dropped, also when a test fails.
+struct Removed(PathBuf);
+
+impl std::ops::Deref for Removed {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Removed {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 fn global<'r>(r: &'r Report, dotted: &str) -> &'r pdsave::check::GlobalEntry {
     r.globals
         .iter()
@@ -382,7 +405,7 @@ fn archives_are_read_without_extracting_and_their_tricks_named() {
 #[test]
 fn files_of_other_formats_are_named_before_any_pickle_reading() {
     use pdsave::source::{sniff, Kind};
-    let d = std::env::temp_dir().join(format!("pdsave-kinds-{}", std::process::id()));
+    let d = Removed(std::env::temp_dir().join(format!("pdsave-kinds-{}", std::process::id())));
     std::fs::create_dir_all(&d).unwrap();
     // An .npz (a zip of .npy), a text file, a JSON file that is no PIR program.
     let npy = b"\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }";
@@ -449,7 +472,7 @@ fn a_huge_int_is_refused_by_view_and_summarised_elsewhere_without_printing_it() 
     let r = pdsave::paddle::file::load_file_bytes(&b, Default::default());
     let e = pdsave::view::view(&r).unwrap_err();
     assert!(e.to_string().contains("more than 4300 digits"), "{e}");
-    let d = std::env::temp_dir().join(format!("pdsave-long4-{}.pkl", std::process::id()));
+    let d = Removed(std::env::temp_dir().join(format!("pdsave-long4-{}.pkl", std::process::id())));
     std::fs::write(&d, &b).unwrap();
     let c = check(&d);
     assert!(c

@@ -25,11 +25,45 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn tmp(name: &str) -> PathBuf {
+/// A fresh directory for one test, removed when dropped (also when the test fails or
+/// panics).
+struct TmpDir(PathBuf);
+
+impl std::ops::Deref for TmpDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TmpDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tmp(name: &str) -> TmpDir {
     let d = std::env::temp_dir().join(format!("pdsave-writes-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TmpDir(d)
+}
+
+/// A child process killed (SIGKILL, which also ends a stopped one) and reaped when
+/// dropped, so that a failing test leaves no process behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Every file left in `d` (sorted names).
@@ -164,7 +198,8 @@ fn convert_refuses_the_models_own_files_and_empty_directories() {
     // With the usual permissions (the safetensors crate's own writer made them 0600).
     {
         use std::os::unix::fs::PermissionsExt;
-        let probe = tmp("convert-probe").join("p");
+        let probe_dir = tmp("convert-probe");
+        let probe = probe_dir.join("p");
         std::fs::File::create(&probe).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&d.join("w.safetensors")), mode(&probe));
@@ -179,10 +214,12 @@ fn convert_refuses_the_models_own_files_and_empty_directories() {
 
 #[test]
 fn ctrl_c_during_a_write_leaves_no_temporary_and_no_output() {
-    // A 256 MiB bytes object: re-encoding it takes long enough to be interrupted.
+    // An 8 MiB bytes object. The write is caught in the act: once its temporary appears the
+    // process is stopped (SIGSTOP), sent the signal, and continued; the signal's handler
+    // then runs while the rest is still being written and synced.
     let d = tmp("sigint");
     let input = d.join("big.pkl");
-    let n: u64 = 256 << 20;
+    let n: u64 = 8 << 20;
     let mut b = b"\x80\x04\x8e".to_vec();
     b.extend_from_slice(&n.to_le_bytes());
     b.resize(b.len() + n as usize, 7);
@@ -190,39 +227,70 @@ fn ctrl_c_during_a_write_leaves_no_temporary_and_no_output() {
     std::fs::write(&input, &b).unwrap();
     drop(b);
     let out = d.join("out.pkl");
+    // What CPython writes for it: PROTO 4, BINBYTES (a 4-byte length under 4 GiB), the
+    // bytes, MEMOIZE, STOP.
+    let complete = n + 9;
+    let kill = |args: &[&str]| {
+        assert!(Command::new("kill").args(args).status().unwrap().success());
+    };
+    let temporary = || files(&d).iter().any(|f| f.contains(".pdsave-tmp-"));
     for signal in ["-INT", "-TERM"] {
-        let mut child = bin()
-            .args(["reencode", s(&input), "-o", s(&out)])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Wait for the temporary to appear, then interrupt.
-        let start = std::time::Instant::now();
-        let seen = loop {
-            if files(&d).iter().any(|f| f.contains(".pdsave-tmp-")) {
-                break true;
+        let mut interrupted = false;
+        for _ in 0..20 {
+            let mut child = Reaped(
+                bin()
+                    .args(["reencode", s(&input), "-o", s(&out)])
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            );
+            let pid = child.0.id().to_string();
+            // Wait for the temporary to appear, then stop the process.
+            let start = std::time::Instant::now();
+            while !temporary()
+                && child.0.try_wait().unwrap().is_none()
+                && start.elapsed().as_secs() < 20
+            {
+                std::thread::sleep(std::time::Duration::from_micros(100));
             }
-            if start.elapsed().as_secs() > 20 || child.try_wait().unwrap().is_some() {
-                break false;
+            if temporary() {
+                kill(&["-STOP", &pid]);
+                // Still there once stopped: interrupt (else it finished meanwhile).
+                if temporary() {
+                    kill(&[signal, &pid]);
+                }
+                kill(&["-CONT", &pid]);
             }
-            std::thread::sleep(std::time::Duration::from_micros(200));
-        };
-        assert!(seen, "no temporary seen");
-        let pid = child.id().to_string();
-        assert!(Command::new("kill")
-            .args([signal, &pid])
-            .status()
-            .unwrap()
-            .success());
-        let status = child.wait().unwrap();
-        if status.success() {
-            // Finished before the signal arrived: then the output is complete.
-            assert_eq!(std::fs::metadata(&out).unwrap().len(), n + 12);
-            std::fs::remove_file(&out).unwrap();
-            continue;
+            let status = child.0.wait().unwrap();
+            assert!(
+                !temporary(),
+                "{signal}: a temporary is left: {:?}",
+                files(&d)
+            );
+            if status.success() {
+                // Finished first: the output is complete.
+                assert_eq!(std::fs::metadata(&out).unwrap().len(), complete, "{signal}");
+                std::fs::remove_file(&out).unwrap();
+                continue;
+            }
+            assert_eq!(status.code(), Some(130), "{signal}");
+            match std::fs::metadata(&out) {
+                // Renamed into place just before the handler ran: complete.
+                Ok(m) => {
+                    assert_eq!(m.len(), complete, "{signal}");
+                    std::fs::remove_file(&out).unwrap();
+                }
+                Err(_) => {
+                    assert_eq!(files(&d), ["big.pkl"], "{signal}");
+                    interrupted = true;
+                    break;
+                }
+            }
         }
-        assert_eq!(status.code(), Some(130), "{signal}");
-        assert_eq!(files(&d), ["big.pkl"], "{signal}");
+        assert!(
+            interrupted,
+            "{signal}: no write was interrupted in 20 attempts"
+        );
     }
 }
 
