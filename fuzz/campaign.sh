@@ -28,7 +28,7 @@ for t in "$@"; do
         -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=2048
         -max_len=16384 -artifact_prefix="$artifacts/")
     case $t in
-        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert)
+        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert | frame_reader)
             args+=(-dict="$fuzz_dir/pickle.dict") ;;
     esac
     start=$(date +%s)

@@ -11,7 +11,7 @@ set -euo pipefail
 fuzz_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cases="$fuzz_dir/../corpus/cases"
 out="$fuzz_dir/corpus"
-pickle_targets=(pickle_decode paddle_load reencode_identity serde_pickle_diff)
+pickle_targets=(pickle_decode paddle_load reencode_identity serde_pickle_diff frame_reader)
 max_bytes=$((1024 * 1024)) # larger seeds only slow every run down
 
 put() { # put FILE NAME TARGET...

@@ -3,7 +3,7 @@
 # one process at a time. Prints execs/s per target; exits non-zero on any crash, panic,
 # timeout or out-of-memory (the failing input is left in fuzz/artifacts/<target>/).
 #
-# usage: fuzz/smoke.sh [SECONDS]        e.g. fuzz/smoke.sh 30  (7 targets: ~4 min + build)
+# usage: fuzz/smoke.sh [SECONDS]        e.g. fuzz/smoke.sh 30  (9 targets: ~5 min + build)
 # env:   FUZZ_SANITIZER=none|address    (default none: builds on stable Rust as is;
 #                                        address needs RUSTC_BOOTSTRAP=1, set here)
 #        FUZZ_TARGETS="a b"             (default: every target)
@@ -40,7 +40,7 @@ for t in $targets; do
     args=(-max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=2048
         -max_len=16384 -print_final_stats=1 -artifact_prefix="$artifacts/")
     case $t in
-        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert)
+        pickle_decode | paddle_load | reencode_identity | serde_pickle_diff | convert | frame_reader)
             args+=(-dict="$fuzz_dir/pickle.dict") ;;
     esac
     rc=0

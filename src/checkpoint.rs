@@ -269,7 +269,7 @@ fn join(prefix: &str, part: &str) -> String {
 pub fn key_part(k: &Item, index: usize) -> String {
     match k {
         Item::Str(s) => s.to_string(),
-        Item::Int(i) => i.to_string(),
+        Item::Int(i) if !crate::view::too_many_digits(i) => i.to_string(),
         Item::Bool(b) => if *b { "True" } else { "False" }.into(),
         Item::None => "None".into(),
         _ => index.to_string(),

@@ -90,3 +90,4 @@ pub mod names;
 pub mod paint;
 pub mod par;
 pub mod stats;
+pub mod write;

@@ -314,6 +314,11 @@ says); 1 unexpected results.\n\nExample:\n  pdsave validate --impl pdsave --impl
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM during a write: remove its temporary, leave the output as it was.
+    let _ = ctrlc::set_handler(|| {
+        pdsave::write::remove_temporaries();
+        std::process::exit(130);
+    });
     cli::run(Cli::parse())
 }
 

@@ -124,6 +124,18 @@ fn repr_into(item: &Item, s: &mut String, max: usize, depth: usize) {
         Item::None => s.push_str("None"),
         Item::Program => s.push_str("<paddle.static.Program>"),
         Item::Bool(b) => s.push_str(if *b { "True" } else { "False" }),
+        // Past 4300 digits decimal printing is quadratic (CPython refuses it): the size only.
+        Item::Int(i) if crate::view::too_many_digits(i) => {
+            let bits = match i {
+                crate::pickle::PyInt::Big(b) => b.bits(),
+                _ => 64,
+            };
+            let _ = write!(
+                s,
+                "<int of more than {} digits ({bits} bits)>",
+                crate::view::MAX_INT_DIGITS
+            );
+        }
         Item::Int(i) => {
             let t = i.to_string();
             if t.len() > max {
@@ -137,6 +149,25 @@ fn repr_into(item: &Item, s: &mut String, max: usize, depth: usize) {
             let _ = write!(s, "({}+{}j)", float_repr(*r), float_repr(*i));
         }
         Item::Str(t) => s.push_str(&str_repr(t)),
+        // A str with lone surrogates: Python's repr escapes them as \udXXX.
+        Item::WStr(b) => {
+            s.push('\'');
+            for r in crate::pickle::surrogate_runs(b) {
+                match r {
+                    Ok(t) => {
+                        let q = str_repr(t);
+                        let inner = &q[1..q.len() - 1];
+                        if q.starts_with('"') {
+                            s.push_str(&inner.replace('\'', "\\'"));
+                        } else {
+                            s.push_str(inner);
+                        }
+                    }
+                    Err(cp) => s.push_str(&format!("\\u{cp:04x}")),
+                }
+            }
+            s.push('\'');
+        }
         Item::Bytes(b) => s.push_str(&bytes_repr(b)),
         Item::ByteArray(b) => {
             let _ = write!(s, "bytearray({})", bytes_repr(b));

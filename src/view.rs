@@ -27,7 +27,8 @@ fn collect<'l>(
     out: &mut Vec<ArrayRef<'l>>,
     seen: &mut HashMap<ArrayId, ()>,
 ) -> Result<(), LoadError> {
-    crate::deep(|| match item {
+    crate::deep(|| {
+        match item {
         Item::List(s) | Item::Tuple(s) | Item::Set(s) | Item::FrozenSet(s) => {
             s.iter().try_for_each(|x| collect(x, out, seen))
         }
@@ -42,8 +43,28 @@ fn collect<'l>(
             Ok(())
         }
         Item::Dtype(_) => Err(LoadError::Unrepresentable("numpy.dtype")),
+        Item::Int(i) if too_many_digits(i) => Err(LoadError::Unrepresentable(
+            "decimal integer of more than 4300 digits (CPython's str() raises ValueError past sys.int_max_str_digits, and printing it would take time quadratic in its size)",
+        )),
         _ => Ok(()),
+    }
     })
+}
+
+/// Longest decimal integer a view prints: CPython's default `sys.int_max_str_digits`.
+pub const MAX_INT_DIGITS: usize = 4300;
+
+/// Whether `i` has more than [`MAX_INT_DIGITS`] decimal digits (told from its bit length,
+/// printing it only near the limit).
+pub fn too_many_digits(i: &crate::pickle::PyInt) -> bool {
+    match i {
+        crate::pickle::PyInt::Small(_) => false,
+        crate::pickle::PyInt::Big(b) => match b.bits() {
+            0..=14_000 => false,
+            14_301.. => true,
+            _ => b.magnitude().to_string().len() > MAX_INT_DIGITS,
+        },
+    }
 }
 
 /// The bytes the view hashes: the total of the value's distinct arrays.
@@ -68,7 +89,16 @@ pub fn hash_arrays(arrays: &[ArrayRef], done: &(dyn Fn(u64) + Sync)) -> Vec<Stri
 /// A loaded value ready to serialize as its view: every array hashed.
 pub struct Prepared<'l> {
     root: Item<'l>,
+    cx: Cx,
+}
+
+/// What serializing a view needs besides the value.
+struct Cx {
     hashes: HashMap<ArrayId, String>,
+    /// The serializer writes JSON text (serde_json's writer), so a str with lone surrogates
+    /// is written with `\udXXX` escapes as Python's `json.dumps` writes it; a JSON value
+    /// (serde_json::Value cannot hold them) gets U+FFFD in their place.
+    raw: bool,
 }
 
 impl<'l> Prepared<'l> {
@@ -81,7 +111,10 @@ impl<'l> Prepared<'l> {
         let hashes = hash_arrays(&arrays, done);
         Ok(Prepared {
             root,
-            hashes: arrays.iter().map(|a| a.id).zip(hashes).collect(),
+            cx: Cx {
+                hashes: arrays.iter().map(|a| a.id).zip(hashes).collect(),
+                raw: true,
+            },
         })
     }
 }
@@ -90,13 +123,13 @@ impl Serialize for Prepared<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(2))?;
         m.serialize_entry("view", &VIEW_VERSION)?;
-        m.serialize_entry("result", &Node(self.root, &self.hashes))?;
+        m.serialize_entry("result", &Node(self.root, &self.cx))?;
         m.end()
     }
 }
 
 /// The NODE of one loaded object.
-struct Node<'a, 'l>(Item<'l>, &'a HashMap<ArrayId, String>);
+struct Node<'a, 'l>(Item<'l>, &'a Cx);
 
 /// A float as VIEW.md writes it: a number, or `"nan"`, `"inf"`, `"-inf"`.
 struct Float(f64);
@@ -114,8 +147,33 @@ impl Serialize for Float {
     }
 }
 
-struct Items<'a, 'l>(crate::paddle::load::Seq<'l>, &'a HashMap<ArrayId, String>);
-struct Pairs<'a, 'l>(crate::paddle::load::Map<'l>, &'a HashMap<ArrayId, String>);
+struct Items<'a, 'l>(crate::paddle::load::Seq<'l>, &'a Cx);
+struct Pairs<'a, 'l>(crate::paddle::load::Map<'l>, &'a Cx);
+
+/// A str with lone surrogates (`surrogatepass` UTF-8) as a JSON string.
+struct WStr<'a>(&'a [u8], bool);
+
+impl Serialize for WStr<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use crate::pickle::surrogate_runs;
+        if !self.1 {
+            return s.serialize_str(&crate::pickle::decode::lossy_text(self.0));
+        }
+        let mut text = String::from("\"");
+        for r in surrogate_runs(self.0) {
+            match r {
+                Ok(run) => {
+                    let q = serde_json::to_string(run).map_err(S::Error::custom)?;
+                    text.push_str(&q[1..q.len() - 1]);
+                }
+                Err(cp) => text.push_str(&format!("\\u{cp:04x}")),
+            }
+        }
+        text.push('"');
+        let raw = serde_json::value::RawValue::from_string(text).map_err(S::Error::custom)?;
+        raw.serialize(s)
+    }
+}
 
 impl Serialize for Items<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -149,7 +207,8 @@ impl Serialize for Node<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let hs = self.1;
         let hash = |a: &ArrayRef| {
-            hs.get(&a.id)
+            hs.hashes
+                .get(&a.id)
                 .ok_or_else(|| S::Error::custom("array not hashed (view bug)"))
         };
         crate::deep(|| {
@@ -168,6 +227,7 @@ impl Serialize for Node<'_, '_> {
                 Item::Float(f) => obj!("t" => "float", "v" => Float(f)),
                 Item::Complex(r, i) => obj!("t" => "complex", "re" => Float(r), "im" => Float(i)),
                 Item::Str(v) => obj!("t" => "str", "v" => v),
+                Item::WStr(b) => obj!("t" => "str", "v" => WStr(b, hs.raw)),
                 Item::Bytes(b) => obj!("t" => "bytes", "hex" => hex::encode(b)),
                 Item::ByteArray(b) => obj!("t" => "bytearray", "hex" => hex::encode(b)),
                 Item::List(q) => obj!("t" => "list", "items" => Items(q, hs)),
@@ -221,7 +281,8 @@ pub fn view_with(
 ) -> Result<J, LoadError> {
     match r {
         Ok(l) => {
-            let p = Prepared::new(l, done)?;
+            let mut p = Prepared::new(l, done)?;
+            p.cx.raw = false;
             serde_json::to_value(&p).map_err(|_| LoadError::Unrepresentable("value"))
         }
         Err(LoadError::Python { class, .. }) => Ok(json!({"view": VIEW_VERSION, "error": class})),

@@ -380,18 +380,21 @@ fn eval_is_paddles_own_only_when_the_file_decodes() {
 }
 
 #[test]
-fn allowlisted_globals_in_refused_shapes_stay_paddles_own() {
-    // corpus n_newobj_set: GLOBAL builtins set at 2, NEWOBJ at 17 (pickletools).
+fn allowlisted_globals_outside_their_call_are_findings() {
+    // corpus n_newobj_set: GLOBAL builtins set at 2, NEWOBJ at 17 (pickletools): the set
+    // type instantiated, not called by REDUCE, is not Paddle's shape.
     let path = root().join("corpus/cases/n_newobj_set/input.bin");
     let r = check_bytes(&path, &std::fs::read(&path).unwrap());
     assert_eq!(r.globals.len(), 1);
-    assert!(r.globals[0].paddle_own);
-    assert_eq!(r.findings.len(), 1);
-    assert_eq!(
-        (r.findings[0].rule, r.findings[0].path.as_str()),
-        (Rule::PShape, "byte 17")
-    );
-    assert!(r.findings[0].message.contains("NEWOBJ"));
+    assert!(!r.globals[0].paddle_own);
+    assert_eq!(r.globals[0].verdict, Verdict::Unsafe);
+    let rules: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.path.as_str()))
+        .collect();
+    assert_eq!(rules, [(Rule::PAllow, "byte 2"), (Rule::PShape, "byte 17")]);
+    assert!(r.findings[1].message.contains("NEWOBJ"));
 }
 
 // ---- the command line on real files -------------------------------------------------------

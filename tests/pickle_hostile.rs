@@ -513,3 +513,52 @@ fn refusals_say_whether_hostile_or_unfamiliar_and_what_to_do() {
         "{unknown}"
     );
 }
+
+// ---- strings: CPython's decoding of every string opcode ------------------------------------
+
+#[test]
+fn lone_surrogates_decode_view_and_reencode_as_cpython() {
+    // pickle.dumps({'w\ud800': 1}, protocol=4) and protocol=2 (CPython 3.11): BINUNICODE is
+    // decoded with 'surrogatepass', so the key is a str; it was a false rejection.
+    let p4 = b"\x80\x04\x95\r\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x04w\xed\xa0\x80\x94K\x01s.";
+    let p2 = b"\x80\x02}q\x00X\x04\x00\x00\x00w\xed\xa0\x80q\x01K\x01s.";
+    for b in [&p4[..], &p2[..]] {
+        let g = decode(b).unwrap();
+        let Node::Dict(items) = g.node(g.root) else {
+            panic!()
+        };
+        assert_eq!(g.node(items[0].0), &Node::WStr(b"w\xed\xa0\x80"[..].into()));
+        // The view as Python's json.dumps writes it.
+        let r = load_pickle(b, LoadOptions::default());
+        let mut out = Vec::new();
+        pdsave::view::write_view(&r, &mut out, &|_| {})
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"view":1,"result":{"t":"dict","items":[[{"t":"str","v":"w\ud800"},{"t":"int","v":"1"}]]}}"#
+        );
+        // Re-encoding gives CPython's bytes.
+        assert_eq!(encode(&g, &EncodeOptions::like(&g)).unwrap(), b);
+    }
+    // Protocol 0 UNICODE (raw-unicode-escape): pickle.dumps(['w\ud800', '\udc00x'], protocol=0).
+    let p0 = b"(lp0\nVw\\ud800\np1\naV\\udc00x\np2\na.";
+    let g = decode(p0).unwrap();
+    let Node::List(items) = g.node(g.root) else {
+        panic!()
+    };
+    assert_eq!(g.node(items[0]), &Node::WStr(b"w\xed\xa0\x80"[..].into()));
+    assert_eq!(g.node(items[1]), &Node::WStr(b"\xed\xb0\x80x"[..].into()));
+    // Equal surrogate strs are one dict key; a surrogate is not U+FFFD.
+    let two = b"\x80\x04}\x94(\x8c\x04w\xed\xa0\x80K\x01\x8c\x04w\xed\xa0\x80K\x02\x8c\x04w\xef\xbf\xbdK\x03u.";
+    let g = decode(two).unwrap();
+    let Node::Dict(items) = g.node(g.root) else {
+        panic!()
+    };
+    assert_eq!(items.len(), 2);
+    // Bytes that are not even surrogatepass UTF-8 stay an error (CPython: UnicodeDecodeError).
+    assert!(matches!(
+        err(b"\x80\x04\x8c\x02\xff\xfe."),
+        PickleError::InvalidUtf8 { offset: 2, .. }
+    ));
+}

@@ -251,7 +251,7 @@ fn to_serde(g: &Graph, id: NodeId) -> Option<serde_pickle::Value> {
         Node::None => V::None,
         Node::Bool(b) => V::Bool(*b),
         Node::Int(pdsave::pickle::PyInt::Small(i)) => V::I64(*i),
-        Node::Int(pdsave::pickle::PyInt::Big(b)) => V::Int(b.clone()),
+        Node::Int(pdsave::pickle::PyInt::Big(b)) => V::Int((**b).clone()),
         Node::Float(f) => V::F64(*f),
         Node::Str(s) => V::String(s.to_string()),
         Node::Bytes(b) => V::Bytes(b.to_vec()),

@@ -1,6 +1,6 @@
 //! Raw bytes → the pickle VM (`pdsave::pickle::decode`), the global scan of `pdsave check`
 //! (`pdsave::pickle::globals::scan_globals`) and the disassembler.
-//! Any input must give a graph or a typed error: no panic, no allocation beyond the
+//! Any input must give a graph or a typed error (a frame violation included): no panic, no allocation beyond the
 //! input's size (libFuzzer's -malloc_limit_mb catches that), no stack overflow.
 #![no_main]
 
@@ -22,6 +22,8 @@ fuzz_target!(|data: &[u8]| {
             scan.globals
         );
         assert!(scan.opcodes.is_empty(), "{:?}", scan.opcodes);
+        // Both read frames as pickle.py does: what decodes has no frame violation.
+        assert!(scan.frame.is_none() && scan.hidden.is_empty(), "{:?}", scan.frame);
     }
     let _ = pdsave::pickle::disasm::disasm(data);
 });

@@ -169,7 +169,7 @@ impl Cx {
             Node::None => K::None,
             Node::Bool(b) => K::Num(BigInt::from(*b as u8)),
             Node::Int(PyInt::Small(i)) => K::Num(BigInt::from(*i)),
-            Node::Int(PyInt::Big(b)) => K::Num(b.clone()),
+            Node::Int(PyInt::Big(b)) => K::Num((**b).clone()),
             Node::Float(f) => num_key(*f)?,
             Node::Str(s) => self.text_key(s),
             Node::Bytes(b) => K::Bytes(b.to_vec()),
@@ -254,13 +254,38 @@ impl Cx {
     }
 }
 
-/// What the opcodes up to STOP tell: (Python 2 strings used, serde-pickle's sharing
-/// departs from CPython's: a memo slot written twice, or DUP).
+/// A text opcode's line that serde-pickle reads otherwise than CPython: it ends in `\r`.
+fn cr_line(a: &Arg) -> bool {
+    match a {
+        Arg::Bytes(b) => b.last() == Some(&b'\r'),
+        Arg::Global(m, n) => m.last() == Some(&b'\r') || n.last() == Some(&b'\r'),
+        _ => false,
+    }
+}
+
+const TEXT_OPS: [Op; 10] = [
+    Op::INT,
+    Op::LONG,
+    Op::FLOAT,
+    Op::STRING,
+    Op::UNICODE,
+    Op::GLOBAL,
+    Op::INST,
+    Op::PERSID,
+    Op::GET,
+    Op::PUT,
+];
+
+/// What the opcodes up to STOP tell: (Python 2 strings used, serde-pickle departs from
+/// CPython: a memo slot written twice, DUP, or a text line ending in `\r`).
 fn scan(data: &[u8]) -> (bool, bool) {
     let (mut py2, mut rewritten) = (false, false);
     let mut memo = std::collections::HashSet::new();
     let mut r = Reader::new(data);
     while let Some(Ok(i)) = r.next_instr() {
+        if TEXT_OPS.contains(&i.op) && cr_line(&i.arg) {
+            rewritten = true;
+        }
         match i.op {
             Op::STRING | Op::BINSTRING | Op::SHORT_BINSTRING => py2 = true,
             Op::PUT | Op::BINPUT | Op::LONG_BINPUT => {

@@ -151,6 +151,10 @@ impl<'py, 'a> Builder<'py, 'a> {
             Item::Float(v) => PyFloat::new(py, v).into_any(),
             Item::Complex(r, i) => PyComplex::from_doubles(py, r, i).into_any(),
             Item::Str(s) => PyString::new(py, s).into_any(),
+            // A str with lone surrogates: CPython's unpickler decodes it with surrogatepass.
+            Item::WStr(b) => {
+                PyBytes::new(py, b).call_method1("decode", ("utf-8", "surrogatepass"))?
+            }
             Item::Bytes(b) => PyBytes::new(py, b).into_any(),
             Item::ByteArray(b) => PyByteArray::new(py, b).into_any(),
             Item::List(s) => {

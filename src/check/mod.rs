@@ -9,8 +9,11 @@
 //! scanned too, as a hub scans an upload), and then loaded as a whole as
 //! `paddle.load(path)` would. The human form is [`render`].
 
+mod archive;
 mod large;
 mod render;
+
+use archive::{analyse_archive, npy_object_pickle, polyglot};
 
 use std::path::Path;
 
@@ -20,7 +23,9 @@ pub use render::{render, render_with};
 
 use crate::paddle::classify::{classify_graph, combined_params_finding, Finding};
 use crate::paddle::file::python_class;
-use crate::pickle::globals::{classify, scan_globals_in, GlobalScan, Verdict};
+use crate::paddle::outcome::Release;
+use crate::paddle::LoadOptions;
+use crate::pickle::globals::{classify, scan_globals_at, scan_globals_in, GlobalScan, Verdict};
 use crate::pickle::{self, PickleError, Sym};
 use crate::rules::Rule;
 use crate::source::{self, Form, Format, Kind, Source};
@@ -143,16 +148,17 @@ fn safety(
     file: Option<&str>,
 ) -> (Vec<GlobalEntry>, Vec<Finding>) {
     let mut entries: Vec<GlobalEntry> = Vec::new();
-    let mut index: std::collections::HashMap<(Option<&str>, Option<&str>), usize> =
+    let mut index: std::collections::HashMap<(Option<&str>, Option<&str>, bool), usize> =
         Default::default();
     for r in &scan.globals {
-        let key = (r.module.as_deref(), r.name.as_deref());
+        // A global in Paddle's shape and the same global used otherwise are two entries.
+        let key = (r.module.as_deref(), r.name.as_deref(), r.in_shape());
         let i = match index.get(&key) {
             Some(&i) => i,
             None => {
                 let (mut verdict, mut meaning) = classify(r);
                 let mut own = verdict == Verdict::PaddleOwn;
-                if is_eval(r.allowed) {
+                if own && is_eval(r.allowed) {
                     if let Some(e) = decode_err {
                         // Safe only in the exact form the decoder checks: the file must decode.
                         own = false;
@@ -287,7 +293,23 @@ fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
             }
         }
         Kind::Empty => a.error = Some("an empty file (paddle.load raises EOFError)".into()),
-        k @ (Kind::Zip | Kind::Text | Kind::Unknown) => {
+        Kind::Zip | Kind::Tar | Kind::Gzip => {
+            let name = file
+                .map(str::to_owned)
+                .unwrap_or_else(|| f.path.display().to_string());
+            let (_, inner) = analyse_archive(f, f.kind, &name, file, 0);
+            a.globals = inner.globals;
+            a.findings = inner.findings;
+            a.notes = inner.notes;
+            a.error = inner.error;
+            polyglot(f, file, &mut a);
+        }
+        Kind::Npy => match npy_object_pickle(f) {
+            // An object array: its data is a pickle (np.load(allow_pickle=True) runs it).
+            Some(at) => analyse_pickle(&f[at..], file, None, pickle::Allowlist::Paddle, &mut a),
+            None => a.error = Some(format!("{}, not a Paddle save file", f.kind.describe())),
+        },
+        k @ (Kind::Text | Kind::Unknown) => {
             a.error = Some(format!("{}, not a Paddle save file", k.describe()))
         }
     }
@@ -295,7 +317,7 @@ fn analyse(f: &source::File, file: Option<&str>) -> Analysis {
 }
 
 /// A pickle: every global it references, its decoding, and (alone) the decodings
-/// `paddle.load` will meet.
+/// `paddle.load` will meet; then whatever follows its STOP.
 fn analyse_pickle(
     data: &[u8],
     file: Option<&str>,
@@ -306,27 +328,187 @@ fn analyse_pickle(
     // A checkpoint's `.metadata` file is read with its dataclasses allowlisted (K-META).
     let scan = scan_globals_in(data, allow);
     a.protocol = protocol.or(scan.protocol);
-    let e = match pickle::decode_in(data, &pickle::Limits::default(), allow) {
+    let decoded = pickle::decode_in(data, &pickle::Limits::default(), allow);
+    let e = decoded.as_ref().err();
+    let (globals, mut findings) = safety(&scan, e, file);
+    a.globals = globals;
+    match &decoded {
         Ok(g) => {
             a.protocol = Some(g.protocol);
-            let (globals, mut findings) = safety(&scan, None, file);
             if file.is_none() {
-                findings.extend(classify_graph(&g));
+                findings.extend(classify_graph(g));
             }
-            a.globals = globals;
-            a.findings = findings;
-            return;
+            huge_ints(g, file, &mut findings);
         }
-        Err(e) => e,
-    };
-    let (globals, mut findings) = safety(&scan, Some(&e), file);
-    match python_class(&e) {
-        // Python's unpickler fails on these bytes too: malformed, not refused.
-        Some(_) => a.error = Some(format!("malformed pickle: {e}")),
-        None => findings.extend(refusal(&e, &scan, file)),
+        Err(PickleError::Frame { .. }) => {}
+        Err(e) => match python_class(e) {
+            // Python's unpickler fails on these bytes too: malformed, not refused.
+            Some(_) => a.error = Some(format!("malformed pickle: {e}")),
+            None => findings.extend(refusal(e, &scan, file)),
+        },
     }
-    a.globals = globals;
+    frame_findings(&scan, file, &mut a.globals, &mut findings);
+    let end = match &decoded {
+        Ok(g) => Some(g.consumed),
+        Err(_) => scan.stop.map(|s| s + 1),
+    };
+    if let Some(end) = end {
+        after_stop(data, end, file, &mut a.globals, &mut findings);
+    }
     a.findings = findings;
+}
+
+/// Integers past CPython's `int_max_str_digits` (P-LIMIT): `str()` of them raises, and
+/// printing one in decimal takes time quadratic in its size (CVE-2020-10735).
+fn huge_ints(g: &pickle::Graph, file: Option<&str>, findings: &mut Vec<Finding>) {
+    let n = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(n, pickle::Node::Int(i) if crate::view::too_many_digits(i)))
+        .count();
+    if n > 0 {
+        findings.push(finding(
+            Rule::PLimit,
+            at_of(file, 0),
+            format!(
+                "{n} integer{} of more than {} decimal digits: CPython's str() raises ValueError on {}, and printing such an int takes time quadratic in its size (CVE-2020-10735)",
+                if n == 1 { "" } else { "s" },
+                crate::view::MAX_INT_DIGITS,
+                if n == 1 { "it" } else { "them" }
+            ),
+        ));
+    }
+}
+
+fn at_of(file: Option<&str>, o: usize) -> String {
+    match file {
+        Some(f) => format!("{f} byte {o}"),
+        None => format!("byte {o}"),
+    }
+}
+
+/// A frame violation (P-FRAME): DANGER, with the globals of its other reading.
+fn frame_findings(
+    scan: &GlobalScan,
+    file: Option<&str>,
+    globals: &mut Vec<GlobalEntry>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(e) = &scan.frame else { return };
+    let o = e.offset().unwrap_or(0);
+    findings.push(finding(
+        Rule::PFrame,
+        at_of(file, o),
+        format!("DANGER: {e}: pickle.py refuses this file, while CPython's C unpickler up to 3.13 (which paddle.load uses) reads on across the frame, and a scanner that follows pickletools sees other opcodes than an unpickler may run"),
+    ));
+    if scan.hidden.is_empty() {
+        return;
+    }
+    let hidden = GlobalScan {
+        globals: scan.hidden.clone(),
+        ..Default::default()
+    };
+    let (entries, _) = safety(&hidden, None, file);
+    for mut g in entries {
+        let dotted = g.dotted();
+        g.paddle_own = false;
+        if g.verdict == Verdict::PaddleOwn {
+            g.verdict = Verdict::Unsafe;
+        }
+        g.meaning = format!("hidden by the frame: what CPython 3.11's C unpickler imports when it reads the file from a BytesIO (a line straddling the frame's end is read again from there): {}", g.meaning);
+        findings.push(finding(
+            Rule::PFrame,
+            at_of(file, g.offsets[0]),
+            format!("DANGER: global {dotted} hidden by the frame (imported by paddle.load of a BytesIO, not seen by a sequential reader)"),
+        ));
+        globals.push(g);
+    }
+}
+
+/// Further pickles reported one by one at most.
+const MAX_AFTER_STOP: usize = 100;
+
+/// Everything after the first pickle's STOP (P-STOP): further pickles (their globals are
+/// checked like the first's) and trailing bytes. `paddle.load` reads only the first pickle.
+fn after_stop(
+    data: &[u8],
+    mut pos: usize,
+    file: Option<&str>,
+    globals: &mut Vec<GlobalEntry>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut pickles = 0usize;
+    while pos < data.len() {
+        let s = scan_globals_at(data, pos, pickle::Allowlist::Paddle);
+        match s.stop {
+            Some(stop) if s.error.is_none() => {
+                pickles += 1;
+                if pickles <= MAX_AFTER_STOP {
+                    findings.push(finding(
+                        Rule::PStop,
+                        at_of(file, pos),
+                        format!(
+                            "another pickle after the STOP ({} bytes, {} global{}): paddle.load reads only the first, but a second pickle.load on the file (or another tool) runs it",
+                            stop + 1 - pos,
+                            s.globals.len(),
+                            if s.globals.len() == 1 { "" } else { "s" }
+                        ),
+                    ));
+                }
+                let (entries, mut f) = safety(&s, None, file);
+                merge(globals, entries);
+                findings.append(&mut f);
+                frame_findings(&s, file, globals, findings);
+                pos = stop + 1;
+            }
+            _ => {
+                let (entries, mut f) = safety(&s, None, file);
+                merge(globals, entries);
+                findings.append(&mut f);
+                findings.push(finding(
+                    Rule::PStop,
+                    at_of(file, pos),
+                    format!(
+                        "{} bytes after the pickle's STOP that are no complete pickle{}: paddle.load ignores them; a Paddle file has none",
+                        data.len() - pos,
+                        match &s.error {
+                            Some(e) => format!(" ({e})"),
+                            None => String::new(),
+                        }
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    if pickles > MAX_AFTER_STOP {
+        findings.push(finding(
+            Rule::PStop,
+            at_of(file, data.len()),
+            format!("{pickles} pickles after the first in all (the first {MAX_AFTER_STOP} listed)"),
+        ));
+    }
+}
+
+/// Adds entries, one per distinct (file, module, name, verdict): counts and offsets add up.
+fn merge(into: &mut Vec<GlobalEntry>, entries: Vec<GlobalEntry>) {
+    for e in entries {
+        match into.iter_mut().find(|g| {
+            (&g.file, &g.module, &g.name, g.verdict) == (&e.file, &e.module, &e.name, e.verdict)
+        }) {
+            Some(g) => {
+                g.count += e.count;
+                let room = MAX_OFFSETS.saturating_sub(g.offsets.len());
+                g.offsets.extend(e.offsets.into_iter().take(room));
+                for v in e.via {
+                    if !g.via.contains(&v) {
+                        g.via.push(v);
+                    }
+                }
+            }
+            None => into.push(e),
+        }
+    }
 }
 
 fn exit_of(findings: &[Finding], error: bool) -> Exit {
@@ -413,7 +595,21 @@ pub fn check(path: &Path) -> Report {
 pub fn check_source(src: &Source) -> Report {
     let path = src.path.as_path();
     if let Form::File(f) = &src.form {
+        if f.kind.is_archive() {
+            let name = path.display().to_string();
+            let (files, mut a) = analyse_archive(f, f.kind, &name, None, 0);
+            polyglot(f, None, &mut a);
+            if !a.findings.is_empty() {
+                a.error = None;
+            }
+            return report(path, files, a);
+        }
         return report(path, vec![], analyse(f, None));
+    }
+    if let Form::Files(files) = &src.form {
+        if let Err(e) = source::not_a_model(path, files.len()) {
+            return report(path, vec![], failed(e.to_string()));
+        }
     }
     let mut checks = Vec::new();
     let mut globals = Vec::new();
@@ -488,7 +684,24 @@ pub fn check_source(src: &Source) -> Report {
     if let Some(f) = large::findings(src) {
         findings.extend(f);
     } else if let Err(e) = crate::paddle::path::load(src, Default::default()) {
-        notes.push(format!("paddle.load(path) fails: {e}"));
+        // A model is broken when no release loads it (its parameters missing, cut short or
+        // not what its program declares): an error, not a clean model with a note. One that
+        // only some releases load (a legacy program Paddle 3 refuses, V-PROGRAM) is a note.
+        let loads_in = Release::ALL.into_iter().find(|&r| {
+            let opts = LoadOptions {
+                paddle: r,
+                ..Default::default()
+            };
+            crate::paddle::path::load(src, opts).is_ok()
+        });
+        match (&src.form, loads_in) {
+            (Form::Prefix { .. } | Form::Model { .. }, None) => {
+                error
+                    .get_or_insert_with(|| format!("a broken model: paddle.load(path) fails: {e}"));
+            }
+            // The error says which release loads it (`--paddle`).
+            _ => notes.push(format!("paddle.load(path) fails: {e}")),
+        }
     }
     let a = Analysis {
         format: src.format(),

@@ -192,10 +192,12 @@ pub fn validate(
     out.text(&rep::summary_markdown(&runs));
     if let Some(dir) = report {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        std::fs::write(dir.join("report.md"), rep::markdown(&runs))
-            .map_err(|e| format!("{}: {e}", dir.join("report.md").display()))?;
-        std::fs::write(dir.join("report.html"), rep::html(&runs))
-            .map_err(|e| format!("{}: {e}", dir.join("report.html").display()))?;
+        let md = rep::markdown(&runs);
+        pdsave::write::write_bytes(&dir.join("report.md"), &[], md.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let html = rep::html(&runs);
+        pdsave::write::write_bytes(&dir.join("report.html"), &[], html.as_bytes())
+            .map_err(|e| e.to_string())?;
     }
     let listed = failure_list.map(v::read_failure_list).unwrap_or_default();
     let mut bad = false;
@@ -212,8 +214,8 @@ pub fn validate(
         bad |= !new_failures.is_empty() || !now_passing.is_empty();
         if fix {
             if let Some(p) = failure_list {
-                std::fs::write(p, v::failure_list(results))
-                    .map_err(|e| format!("{}: {e}", p.display()))?;
+                pdsave::write::write_bytes(p, &[], v::failure_list(results).as_bytes())
+                    .map_err(|e| e.to_string())?;
                 bad = false;
             }
         }

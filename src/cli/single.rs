@@ -284,11 +284,10 @@ pub fn reencode(file: &Path, output: &Path, protocol: Option<u8>) -> Result<Exit
     // decodes with its dataclasses allowlisted (K-META).
     let prepared = pdsave::reencode::prepare(&data, data.allowlist(), protocol)
         .map_err(|e| format!("{}: {e}", shown(file)))?;
-    let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
-    let w = std::io::BufWriter::new(f);
-    prepared
-        .write_to(w)
-        .map_err(|e| format!("{}: {e}", shown(output)))?;
+    // Through a temporary renamed into place (pdsave::write): the mapped input is never
+    // truncated, a failure leaves no output.
+    pdsave::write::write_file(output, &[file], |w| prepared.write_to(w), |_| Ok(()))
+        .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -324,13 +323,17 @@ pub fn save(object: &Path, output: &Path, protocol: i64, numpy: u8) -> Result<Ex
         )
     })? {
         Saved::Pickle(g) => {
-            let f = std::fs::File::create(output).map_err(|e| format!("{}: {e}", shown(output)))?;
             let eo = EncodeOptions {
                 protocol: protocol as u8,
                 flavour: None,
             };
-            pickle::encode_to(&g, &eo, std::io::BufWriter::new(f))
-                .map_err(|e| format!("{}: {e}", shown(output)))?;
+            pdsave::write::write_file(
+                output,
+                &[object],
+                |w| pickle::encode_to(&g, &eo, w).map_err(|e| e.to_string()),
+                |_| Ok(()),
+            )
+            .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Saved::Program => Err(format!(

@@ -32,6 +32,8 @@ pub enum CaseFormat {
     #[serde(rename = "program+params")]
     ProgramParams,
     Directory,
+    /// A model packed as a tar, .tar.gz or zip archive (paddle.load does not read it).
+    Archive,
     /// `paddle.save` raised: there is no file.
     SaveError,
     /// A distributed checkpoint directory (`save_state_dict`): the view is the state dict
@@ -52,6 +54,7 @@ impl CaseFormat {
             CaseFormat::Program => "program",
             CaseFormat::ProgramParams => "program+params",
             CaseFormat::Directory => "directory",
+            CaseFormat::Archive => "archive",
             CaseFormat::SaveError => "save_error",
             CaseFormat::Checkpoint => "checkpoint",
             CaseFormat::Index => "index",

@@ -238,11 +238,9 @@ fn ext(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// `p` with `suffix` appended to its file name.
-pub(crate) use crate::source::with_suffix;
-
-/// Creates `output` through a sibling temporary file renamed into place when complete (the
-/// temporary is removed on an error): what every pdsave writer uses, the Python bindings too.
+/// Creates `output` through a temporary beside it renamed into place when complete
+/// ([`crate::write::write_file`]: fsynced, removed on error and on Ctrl-C): what every
+/// pdsave writer uses, the Python bindings too.
 pub fn write_atomically(
     output: &Path,
     f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
@@ -252,31 +250,15 @@ pub fn write_atomically(
 
 /// [`write_atomically`], with `check` run on the complete temporary file before it is
 /// renamed into place: a file `check` refuses is removed and never appears at `output`.
+/// (That OUT is no file of IN is checked by [`convert`] on the source, `Source::file_at`.)
 pub(crate) fn write_checked(
     output: &Path,
     f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), String>,
     check: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), ConvertError> {
-    let werr = |reason: String| ConvertError::Write {
+    crate::write::write_file(output, &[], f, check).map_err(|e| ConvertError::Write {
         path: output.to_path_buf(),
-        reason,
-    };
-    let tmp = with_suffix(output, ".pdsave-tmp");
-    let file = std::fs::File::create(&tmp).map_err(|e| werr(e.to_string()))?;
-    let mut w = std::io::BufWriter::new(file);
-    let r = f(&mut w).and_then(|_| {
-        use std::io::Write;
-        w.flush().map_err(|e| e.to_string())
-    });
-    drop(w);
-    let r = r.and_then(|_| check(&tmp));
-    if let Err(e) = r {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(werr(e));
-    }
-    std::fs::rename(&tmp, output).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        werr(e.to_string())
+        reason: e.reason(),
     })
 }
 

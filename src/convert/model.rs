@@ -92,6 +92,8 @@ fn named<'s>(
             "a checkpoint is not a model (convert reads it as a state dict)",
         )),
         Form::Files(files) => {
+            crate::source::not_a_model(&src.path, files.len())
+                .map_err(|e| model_err(&src.path, e))?;
             // Variable files only: every file, named by its path under the directory, sorted.
             let mut sorted: Vec<_> = files.iter().collect();
             sorted.sort_by(|a, b| a.0.cmp(&b.0));

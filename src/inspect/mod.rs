@@ -5,8 +5,11 @@
 //! as a tensor), with the dtype and name `paddle.load` gives each from the load plan.
 //! Nothing is copied: arrays are read from the map. The human form is [`render`].
 
+mod archive;
 mod large;
 mod render;
+
+use archive::archive_report;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -438,26 +441,32 @@ pub fn inspect_source(
             parsed,
             shards,
         } => large::index(path, index, parsed, shards)?,
-        Form::File(f) if f.kind.is_pickle() => {
-            let g =
-                pickle::decode_in(f, &pickle::Limits::default(), f.allowlist()).map_err(|e| {
-                    format!(
-                    "{}: a pickle pdsave does not read: {e}\n  why: {}\n  (`pdsave check` lists \
-                     every global it calls)",
-                    path.display(),
-                    e.explain()
-                )
-                })?;
-            let (r, found) = pickle_report(path, Format::File(f.kind), &g);
-            return Ok(finish(r, found, opts, done));
-        }
-        Form::File(f) => file_report(path, f)?,
+        Form::File(f) if f.kind.is_archive() => return Ok(archive_report(path, f, opts, done)),
+        Form::File(f) => return one_file(path, f, opts, done),
         Form::Prefix {
             program,
             params,
             info,
         } => {
             let s = summary(program)?;
+            // A prefix whose parameters are missing or cut short is a broken model: an
+            // error, not rows of declared variables with no data.
+            let pfile = crate::source::with_suffix(path, crate::names::PARAMS_SUFFIX);
+            let pbytes = params.as_ref().map_err(|e| {
+                format!(
+                    "{}: the model's parameters {} cannot be read: {e}",
+                    path.display(),
+                    pfile.display()
+                )
+            })?;
+            crate::program::load_inference_model(program, pbytes).map_err(|e| {
+                format!(
+                    "{}: a broken model: its parameters {} do not hold the {} variables the program declares: {e}",
+                    path.display(),
+                    pfile.display(),
+                    s.persistable.len()
+                )
+            })?;
             let mut r = base(path, Format::Prefix, "jit.save / save_inference_model");
             r.program = Some(program_info(&s));
             let structured: Vec<(String, String)> = info
@@ -496,6 +505,13 @@ pub fn inspect_source(
         }
         Form::Model { program, vars } => {
             let s = summary(program)?;
+            crate::program::load_separate(program, |name| {
+                vars.iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, f)| f.as_ref().ok())
+                    .map(|f| &f[..])
+            })
+            .map_err(|e| format!("{}: a broken model directory: {e}", path.display()))?;
             let mut r = base(
                 path,
                 Format::Directory,
@@ -525,6 +541,7 @@ pub fn inspect_source(
             (r, found)
         }
         Form::Files(files) => {
+            crate::source::not_a_model(path, files.len()).map_err(|e| e.to_string())?;
             let mut r = base(
                 path,
                 Format::Directory,
@@ -556,6 +573,30 @@ pub fn inspect_source(
         }
     };
     Ok(finish(report, found, opts, done))
+}
+
+/// The report of one file (on disk, or an archive's member).
+fn one_file(
+    path: &Path,
+    f: &source::File,
+    opts: Options,
+    done: &(dyn Fn(u64) + Sync),
+) -> Result<Report, String> {
+    if f.kind.is_pickle() {
+        // A checkpoint's .metadata file decodes with its dataclasses allowlisted (K-META).
+        let g = pickle::decode_in(f, &pickle::Limits::default(), f.allowlist()).map_err(|e| {
+            format!(
+                "{}: a pickle pdsave does not read: {e}\n  why: {}\n  (`pdsave check` lists \
+                 every global it calls)",
+                path.display(),
+                e.explain()
+            )
+        })?;
+        let (r, found) = pickle_report(path, Format::File(f.kind), &g);
+        return Ok(finish(r, found, opts, done));
+    }
+    let (r, found) = file_report(path, f)?;
+    Ok(finish(r, found, opts, done))
 }
 
 fn summary(f: &source::File) -> Result<ProgramSummary, String> {
@@ -651,7 +692,13 @@ fn file_report<'a>(path: &Path, f: &'a source::File) -> Result<(Report, Vec<Foun
             }
             (r, found)
         }
-        k @ (Kind::Empty | Kind::Zip | Kind::Text | Kind::Unknown) => {
+        k @ (Kind::Empty
+        | Kind::Zip
+        | Kind::Tar
+        | Kind::Gzip
+        | Kind::Npy
+        | Kind::Text
+        | Kind::Unknown) => {
             return Err(format!(
                 "{}: {}, not a Paddle save file",
                 path.display(),

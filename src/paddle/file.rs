@@ -37,13 +37,13 @@ pub fn add_array<'a>(
         dtype,
         order: dtype.native_order(),
     }));
-    g.add(Node::NdArray(NdArray {
+    g.add(Node::NdArray(Box::new(NdArray {
         flavour: crate::numpy::Flavour::Numpy2,
         dtype: d,
         shape,
         fortran: false,
         data,
-    }))
+    })))
 }
 
 /// The shape of a tensor stream record (negative dimensions as 0).
@@ -70,6 +70,22 @@ pub fn tensor_value<'a>(t: &DenseTensor<'a>, opts: LoadOptions) -> Result<Loaded
         Cow::Borrowed(t.data),
     );
     Loaded::new(g, Form::Tensor(dtype), opts)
+}
+
+/// Whether `data` is a non-pickle format (sniffed) in which no global a Python unpickler
+/// could import is named.
+fn is_other_format(data: &[u8]) -> bool {
+    use crate::source::Kind;
+    let kind = crate::source::sniff(data);
+    let other = matches!(
+        kind,
+        Kind::Zip | Kind::Tar | Kind::Gzip | Kind::Npy | Kind::Text
+    );
+    other
+        && !crate::pickle::globals::scan_globals(data)
+            .globals
+            .iter()
+            .any(|g| g.importable())
 }
 
 /// `paddle.load(file)` on the bytes of one file; payloads borrow from `data`.
@@ -109,6 +125,11 @@ pub fn load_file_bytes_in(
                     message: e.to_string(),
                 })
             }
+            // Bytes sniffed as another format (a zip, tar, gzip, .npy, text) whose pickle
+            // reading imports nothing: CPython's unpickler fails on them (a zip's PERSID
+            // without persistent_load, a tar member name read as INST's module), so
+            // paddle.load goes on to its other formats.
+            None if is_other_format(data) => e,
             None => return Err(LoadError::Pickle(e)),
         },
     };

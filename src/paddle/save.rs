@@ -290,13 +290,13 @@ impl<'s> Emitter<'s> {
         let dtype = self.dtype(a.dtype, a.order, ctype);
         // numpy pickles is_fortran only for arrays that are not also C-contiguous.
         let fortran = a.fortran && a.shape.iter().filter(|&&d| d > 1).count() >= 2;
-        self.out.add(Node::NdArray(NdArray {
+        self.out.add(Node::NdArray(Box::new(NdArray {
             flavour: self.flavour,
             dtype,
             shape: a.shape.clone(),
             fortran,
             data: a.data.clone(),
-        }))
+        })))
     }
 
     /// `np.array(tensor.cpu())`: C order, native order; bfloat16 as uint16.

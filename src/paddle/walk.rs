@@ -42,6 +42,7 @@ pub const BYTES_PER_UNIT: u64 = 64;
 pub fn cost(n: &Node) -> u64 {
     let len = match n {
         Node::Str(s) => s.len(),
+        Node::WStr(b) => b.len(),
         Node::Bytes(b) | Node::ByteArray(b) => b.len(),
         Node::NdArray(a) => a.data.len(),
         Node::NpScalar(s) => s.data.len(),
@@ -169,6 +170,35 @@ pub fn children(n: &Node) -> Vec<(NodeId, Step)> {
     }
 }
 
+/// The `i`-th child of a node ([`children`]' order), computed on demand: a walk keeps one
+/// index per level, not a list of every child (a list of four million items would cost
+/// 128 MB of pending children otherwise).
+pub fn child_at(n: &Node, i: usize) -> Option<(NodeId, Step)> {
+    match n {
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+            v.get(i).map(|&x| (x, Step::Item(i)))
+        }
+        Node::Dict(p) | Node::OrderedDict(p) => {
+            let index = i / 2;
+            let &(k, v) = p.get(index)?;
+            Some(if i.is_multiple_of(2) {
+                (k, Step::Key { index })
+            } else {
+                (v, Step::Value { key: k, index })
+            })
+        }
+        Node::DynTensor { name, array } => match i {
+            0 => Some((*name, Step::TensorName)),
+            1 => Some((*array, Step::TensorArray)),
+            _ => None,
+        },
+        Node::StaticTensor { array } => (i == 0).then_some((*array, Step::TensorArray)),
+        Node::NdArray(a) => (i == 0).then_some((a.dtype, Step::Dtype)),
+        Node::NpScalar(s) => (i == 0).then_some((s.dtype, Step::Dtype)),
+        _ => None,
+    }
+}
+
 /// Walks from `root` (reached by `step`), calling `visit` on each node entered; returns why
 /// it stopped early, if it did. The node the visitor sees is the last of [`Walk::path`].
 pub fn walk<'g>(
@@ -183,8 +213,8 @@ pub fn walk<'g>(
         Revisit::Never => vec![false; g.nodes.len()],
         _ => vec![],
     };
-    // Each frame: a node entered and the children it has left to walk (reversed).
-    let mut frames: Vec<Vec<(NodeId, Step)>> = Vec::new();
+    // Each frame: a node entered and the index of its next child.
+    let mut frames: Vec<(NodeId, usize)> = Vec::new();
     let mut next = Some((root, Step::Root));
     loop {
         if let Some((id, step)) = next.take() {
@@ -209,9 +239,7 @@ pub fn walk<'g>(
                 }
                 w.path.push((id, step));
                 if visit(&w, At { id, depth, step }) == Flow::Descend {
-                    let mut c = children(g.node(id));
-                    c.reverse();
-                    frames.push(c);
+                    frames.push((id, 0));
                 } else {
                     w.path.pop();
                 }
@@ -220,8 +248,11 @@ pub fn walk<'g>(
         let Some(top) = frames.last_mut() else {
             return Ok(());
         };
-        match top.pop() {
-            Some(child) => next = Some(child),
+        match child_at(g.node(top.0), top.1) {
+            Some(child) => {
+                top.1 += 1;
+                next = Some(child)
+            }
             None => {
                 frames.pop();
                 w.path.pop();

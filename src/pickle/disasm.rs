@@ -70,6 +70,9 @@ pub fn disasm(data: &[u8]) -> (String, Option<PickleError>) {
             (Op::LONG1 | Op::LONG4, Arg::Bytes(b)) => {
                 if b.is_empty() {
                     "0".into()
+                } else if b.len() > 1024 {
+                    // Decimal printing is quadratic: a 2^8192-sized int is summarised.
+                    format!("({}-byte integer)", b.len())
                 } else {
                     num_bigint::BigInt::from_signed_bytes_le(b).to_string()
                 }

@@ -26,8 +26,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::decode::{escape_decode, raw_unicode_escape};
-use super::ops::{Arg, Op, Reader};
+use super::decode::{escape_decode, is_surrogatepass, lossy, raw_unicode_escape};
+pub use super::gadgets::{
+    classify, danger, meaning, Gadget, Harm, Verdict, GADGETS, GADGET_SOURCES,
+};
+use super::ops::{Arg, Framing, Op, Reader};
 use super::{Allowlist, Global, PickleError, Sym};
 
 /// Longest module or name text kept (in bytes); longer ones end in `…`. Allowlisted names
@@ -47,12 +50,46 @@ pub struct GlobalRef {
     pub name: Option<Arc<str>>,
     /// The allowlist entry, when (module, name) is exactly one.
     pub allowed: Option<Global>,
+    /// The global was the callable of a REDUCE.
+    pub called: bool,
+    /// The global was used as a value: an argument, an item, a BUILD target, the result,
+    /// popped (anything but being called).
+    pub as_value: bool,
 }
 
 impl GlobalRef {
     /// Both module and name are known.
     pub fn resolved(&self) -> bool {
         self.module.is_some() && self.name.is_some()
+    }
+    /// Used exactly as Paddle and numpy use an allowlisted global: called by REDUCE and
+    /// nothing else, or (`numpy.ndarray`, `_reconstruct`'s argument) only as a value.
+    pub fn in_shape(&self) -> bool {
+        match self.allowed {
+            // Operands, never called: numpy.ndarray (`_reconstruct`'s argument) and the
+            // checkpoint metadata classes (NEWOBJ's class, K-META).
+            Some(g) if matches!(g.sym, Sym::NdArrayType | Sym::Checkpoint(_)) => {
+                self.as_value && !self.called
+            }
+            Some(_) => self.called && !self.as_value,
+            None => false,
+        }
+    }
+    /// Module and name are dotted Python identifiers, which an unpickler could import
+    /// (a tar's first member name `inference/inference.pdmodel\0…`, read as INST's
+    /// module, is none: its import fails).
+    pub fn importable(&self) -> bool {
+        let ident = |s: &Option<Arc<str>>| {
+            s.as_deref().is_some_and(|s| {
+                s.split('.').all(|p| {
+                    p.chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphabetic() || c == '_')
+                        && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+                })
+            })
+        };
+        ident(&self.module) && ident(&self.name)
     }
     /// `module.name`, with `?` for an unknown part.
     pub fn dotted(&self) -> String {
@@ -88,6 +125,13 @@ pub struct GlobalScan {
     pub error: Option<PickleError>,
     /// The first point where `pickle.load` would fail on the stack's shape; scanning went on.
     pub load_error: Option<PickleError>,
+    /// The first frame violation ([`PickleError::Frame`]): `pickle.py` refuses the file,
+    /// a lenient unpickler reads it otherwise than this (sequential) scan.
+    pub frame: Option<PickleError>,
+    /// Globals of the other reading of a frame violation that the sequential scan does not
+    /// show: CPython 3.11's C unpickler on a `BytesIO` reads a line that straddles a frame's
+    /// end again from the frame's end ([`Framing::LineAtFrameEnd`]).
+    pub hidden: Vec<GlobalRef>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -135,7 +179,12 @@ fn latin1(b: &[u8]) -> String {
 /// `None` where it would raise.
 fn decode_str(raw: &[u8], enc: Enc) -> Option<String> {
     match enc {
-        Enc::Utf8 => std::str::from_utf8(raw).ok().map(str::to_owned),
+        Enc::Utf8 => match std::str::from_utf8(raw) {
+            Ok(s) => Some(s.to_owned()),
+            // surrogatepass: CPython makes a str (its import then fails).
+            Err(_) if is_surrogatepass(raw) => Some(lossy(raw)),
+            Err(_) => None,
+        },
         Enc::Latin1 => Some(latin1(raw)),
         Enc::Quoted => match raw {
             [q, mid @ .., q2] if q == q2 && (*q == b'\'' || *q == b'"') => {
@@ -143,7 +192,55 @@ fn decode_str(raw: &[u8], enc: Enc) -> Option<String> {
             }
             _ => None,
         },
-        Enc::RawUnicode => raw_unicode_escape(raw),
+        Enc::RawUnicode => raw_unicode_escape(raw).map(|t| t.lossy()),
+    }
+}
+
+/// The simulated stack: 4 bytes a slot (`u32::MAX` an opaque value, else an index into
+/// `table`), so a pickle of millions of values costs 4 bytes each (P-LIMIT); only strings
+/// and globals, which take input bytes of their own, get a table entry.
+struct Slots<'a> {
+    stack: Vec<u32>,
+    table: Vec<Slot<'a>>,
+}
+
+const OPAQUE: u32 = u32::MAX;
+
+impl<'a> Slots<'a> {
+    fn enc(&mut self, s: Slot<'a>) -> u32 {
+        match s {
+            Slot::Opaque => OPAQUE,
+            s if self.table.len() < OPAQUE as usize => {
+                self.table.push(s);
+                (self.table.len() - 1) as u32
+            }
+            _ => OPAQUE,
+        }
+    }
+    fn dec(&self, v: u32) -> Slot<'a> {
+        self.table.get(v as usize).copied().unwrap_or(Slot::Opaque)
+    }
+    fn push(&mut self, s: Slot<'a>) {
+        let v = self.enc(s);
+        self.stack.push(v);
+    }
+    fn push_raw(&mut self, v: u32) {
+        self.stack.push(v);
+    }
+    fn pop(&mut self) -> Option<Slot<'a>> {
+        self.stack.pop().map(|v| self.dec(v))
+    }
+    fn last(&self) -> Option<Slot<'a>> {
+        self.stack.last().map(|&v| self.dec(v))
+    }
+    fn last_raw(&self) -> Option<u32> {
+        self.stack.last().copied()
+    }
+    fn get(&self, i: usize) -> Option<Slot<'a>> {
+        self.stack.get(i).map(|&v| self.dec(v))
+    }
+    fn len(&self) -> usize {
+        self.stack.len()
     }
 }
 
@@ -151,10 +248,11 @@ struct Scanner<'a> {
     /// The globals the decoder would accept here.
     allow: Allowlist,
     out: GlobalScan,
-    stack: Vec<Slot<'a>>,
+    stack: Slots<'a>,
     /// Stack lengths at each MARK.
     marks: Vec<usize>,
-    memo: HashMap<i64, Slot<'a>>,
+    /// Memo slots, encoded as the stack's plus one (the memo's empty marker is OPAQUE).
+    memo: super::decode::memo::Memo,
     /// Decoded strings by the offset of the opcode that pushed them (decoded once each).
     strings: HashMap<usize, Option<Arc<str>>>,
 }
@@ -170,7 +268,27 @@ impl<'a> Scanner<'a> {
         self.marks.last().copied().unwrap_or(0)
     }
 
+    /// Records how a slot was consumed: called by REDUCE, or used as a value.
+    fn used(&mut self, s: Slot<'a>, called: bool) {
+        if let Slot::Global(i) = s {
+            if let Some(g) = self.out.globals.get_mut(i) {
+                if called {
+                    g.called = true;
+                } else {
+                    g.as_value = true;
+                }
+            }
+        }
+    }
+
+    /// Pops a slot used as a value.
     fn pop(&mut self, at: usize, op: Op) -> Slot<'a> {
+        let s = self.pop_raw(at, op);
+        self.used(s, false);
+        s
+    }
+
+    fn pop_raw(&mut self, at: usize, op: Op) -> Slot<'a> {
         if self.stack.len() > self.fence() {
             self.stack.pop().unwrap_or(Slot::Opaque)
         } else {
@@ -182,9 +300,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The top slot, used as a value (a BUILD, APPEND or SETITEM target).
     fn top(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
+        let t = self.peek(at, op);
+        if let Some(s) = t {
+            self.used(s, false);
+        }
+        t
+    }
+
+    fn peek(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
         if self.stack.len() > self.fence() {
-            self.stack.last().copied()
+            self.stack.last()
         } else {
             self.soft(PickleError::StackUnderflow {
                 offset: at,
@@ -198,8 +325,14 @@ impl<'a> Scanner<'a> {
     fn pop_mark(&mut self, at: usize, op: Op) -> Option<Slot<'a>> {
         match self.marks.pop() {
             Some(m) => {
-                let first = self.stack.get(m).copied();
-                self.stack.truncate(m);
+                let first = self.stack.get(m);
+                let from = m.min(self.stack.len());
+                for i in from..self.stack.len() {
+                    if let Some(s @ Slot::Global(_)) = self.stack.get(i) {
+                        self.used(s, false);
+                    }
+                }
+                self.stack.stack.truncate(from);
                 first
             }
             None => {
@@ -236,6 +369,8 @@ impl<'a> Scanner<'a> {
             module,
             name,
             allowed,
+            called: false,
+            as_value: false,
         });
         self.out.globals.len() - 1
     }
@@ -275,7 +410,8 @@ impl<'a> Scanner<'a> {
             }
             POP => {
                 if self.stack.len() > self.fence() {
-                    self.stack.pop();
+                    let t = self.stack.pop().unwrap_or(Slot::Opaque);
+                    self.used(t, false);
                 } else if self.marks.pop().is_none() {
                     self.soft(PickleError::StackUnderflow {
                         offset,
@@ -287,8 +423,10 @@ impl<'a> Scanner<'a> {
                 self.pop_mark(offset, op);
             }
             DUP => {
-                if let Some(t) = self.top(offset, op) {
-                    self.stack.push(t);
+                if self.peek(offset, op).is_some() {
+                    if let Some(v) = self.stack.last_raw() {
+                        self.stack.push_raw(v);
+                    }
                 }
             }
             FLOAT | INT | BININT | BININT1 | BININT2 | LONG | LONG1 | LONG4 | NONE | NEWTRUE
@@ -317,7 +455,7 @@ impl<'a> Scanner<'a> {
                 enc: Enc::Utf8,
             }),
             READONLY_BUFFER => {
-                self.top(offset, op);
+                self.peek(offset, op);
             }
             PERSID => {
                 self.out.opcodes.push(OpcodeUse {
@@ -351,7 +489,8 @@ impl<'a> Scanner<'a> {
             }
             REDUCE => {
                 self.pop(offset, op);
-                let f = self.pop(offset, op);
+                let f = self.pop_raw(offset, op);
+                self.used(f, true);
                 if !matches!(f, Slot::Global(_)) {
                     self.out.opcodes.push(OpcodeUse {
                         offset,
@@ -390,14 +529,14 @@ impl<'a> Scanner<'a> {
                 self.stack.push(Slot::Opaque);
             }
             GET | BINGET | LONG_BINGET => {
-                let s = match self.memo.get(&int) {
-                    Some(s) => *s,
+                let v = match u64::try_from(int).ok().and_then(|i| self.memo.get(i)) {
+                    Some(v) => v.wrapping_sub(1),
                     None => {
                         self.soft(PickleError::MemoMissing { offset, index: int });
-                        Slot::Opaque
+                        OPAQUE
                     }
                 };
-                self.stack.push(s);
+                self.stack.push_raw(v);
             }
             PUT | BINPUT | LONG_BINPUT | MEMOIZE => {
                 let idx = if op == MEMOIZE {
@@ -411,8 +550,10 @@ impl<'a> Scanner<'a> {
                         opcode: op.name(),
                         reason: "negative memo index",
                     });
-                } else if let Some(t) = self.top(offset, op) {
-                    self.memo.insert(idx, t);
+                } else if self.peek(offset, op).is_some() {
+                    let v = self.stack.last_raw().unwrap_or(OPAQUE);
+                    // Stored one up: the memo's empty marker is OPAQUE's value.
+                    self.memo.put(idx as u64, v.wrapping_add(1));
                 }
             }
             GLOBAL | INST => {
@@ -433,8 +574,8 @@ impl<'a> Scanner<'a> {
                 }
             }
             STACK_GLOBAL => {
-                let n = self.pop(offset, op);
-                let m = self.pop(offset, op);
+                let n = self.pop_raw(offset, op);
+                let m = self.pop_raw(offset, op);
                 let (module, name) = (self.resolve(m), self.resolve(n));
                 let allowed = match (&module, &name) {
                     (Some(m), Some(n)) => self.allow.lookup(m.as_bytes(), n.as_bytes()),
@@ -478,22 +619,62 @@ impl<'a> Scanner<'a> {
 /// Lists every global reference and every other code-running opcode of the pickle at the
 /// start of `data`, up to its STOP, without running anything. Never panics; stops at
 /// malformed bytes with the reader's error, keeping what it found before.
+///
+/// The opcodes are read straight through, FRAME as advisory, as a lenient unpickler runs
+/// them; a frame violation that `pickle.py` refuses is [`GlobalScan::frame`], and the
+/// globals of its other reading are [`GlobalScan::hidden`].
 pub fn scan_globals(data: &[u8]) -> GlobalScan {
-    scan_globals_in(data, Allowlist::Paddle)
+    scan_globals_at(data, 0, Allowlist::Paddle)
 }
 
 /// [`scan_globals`] with an allowlist (a checkpoint's `.metadata` file:
 /// [`Allowlist::CheckpointMetadata`]).
 pub fn scan_globals_in(data: &[u8], allow: Allowlist) -> GlobalScan {
+    scan_globals_at(data, 0, allow)
+}
+
+/// [`scan_globals_in`] of the pickle starting at `start` (a pickle after another's STOP);
+/// offsets are offsets in `data`.
+pub fn scan_globals_at(data: &[u8], start: usize, allow: Allowlist) -> GlobalScan {
+    let mut out = scan(data, start, Framing::Advisory, allow);
+    let mut strict = Reader::at(data, start, Framing::Strict);
+    while let Some(i) = strict.next_instr() {
+        match i {
+            Ok(i) if i.op == Op::STOP => break,
+            Ok(_) => {}
+            Err(e) => {
+                if let PickleError::Frame { .. } = e {
+                    // The other reading: what CPython 3.11's C unpickler imports from a
+                    // BytesIO, where a straddling line is read again from the frame's end.
+                    let other = scan(data, start, Framing::LineAtFrameEnd, allow);
+                    let seen = |g: &GlobalRef| {
+                        out.globals.iter().any(|s| {
+                            (s.offset, &s.module, &s.name) == (g.offset, &g.module, &g.name)
+                        })
+                    };
+                    out.hidden = other.globals.into_iter().filter(|g| !seen(g)).collect();
+                    out.frame = Some(e);
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn scan(data: &[u8], start: usize, framing: Framing, allow: Allowlist) -> GlobalScan {
     let mut s = Scanner {
         allow,
         out: GlobalScan::default(),
-        stack: Vec::new(),
+        stack: Slots {
+            stack: Vec::new(),
+            table: Vec::new(),
+        },
         marks: Vec::new(),
-        memo: HashMap::new(),
+        memo: Default::default(),
         strings: HashMap::new(),
     };
-    let mut r = Reader::new(data);
+    let mut r = Reader::at(data, start, framing);
     while let Some(instr) = r.next_instr() {
         let i = match instr {
             Ok(i) => i,
@@ -510,115 +691,6 @@ pub fn scan_globals_in(data: &[u8], allow: Allowlist) -> GlobalScan {
     }
     s.out.error = Some(PickleError::NoStop { offset: data.len() });
     s.out
-}
-
-/// How a global is classified for safety.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// On the allowlist: Paddle's or numpy's own, read as a symbol.
-    PaddleOwn,
-    /// Not on the allowlist: `pickle.load` would import it and may run it.
-    Unsafe,
-    /// Not on the allowlist, and a well-known way to run commands or code.
-    Dangerous,
-    /// STACK_GLOBAL whose module or name is not a string visible in the file.
-    Unresolved,
-}
-
-/// What an allowlisted symbol is, for people.
-pub fn meaning(sym: Sym) -> &'static str {
-    match sym {
-        Sym::Reconstruct => "numpy array reconstruction (ndarray.__reduce__)",
-        Sym::Scalar => "numpy scalar reconstruction",
-        Sym::NdArrayType => "the numpy.ndarray class (argument of _reconstruct)",
-        Sym::DtypeType => "numpy dtype reconstruction",
-        Sym::Tuple => "Paddle dynamic tensor: tuple(((name, array),))",
-        Sym::Set => "set (protocol < 4 reduce form)",
-        Sym::FrozenSet => "frozenset (protocol < 4 reduce form)",
-        Sym::ByteArray => "bytearray (protocol < 5 reduce form)",
-        Sym::Complex => "complex number (reduce form)",
-        Sym::Bytes => "protocol-2 empty bytes: bytes()",
-        Sym::OrderedDict => "OrderedDict",
-        Sym::CodecsEncode => "protocol-2 bytes: _codecs.encode(text, 'latin1')",
-        Sym::Eval => "Paddle static tensor: eval('data', {'data': array}) — safe only in this exact form, which the decoder checks",
-        Sym::Checkpoint(_) => "Paddle distributed-checkpoint metadata dataclass — allowed only in a checkpoint's .metadata file, built by NEWOBJ () and BUILD of exactly its fields, which the decoder checks",
-        Sym::ReconstructDenseTensor => "Paddle static tensor (next release): _reconstruct_dense_tensor_data(array), which returns the array",
-    }
-}
-
-/// Well-known globals that run commands or arbitrary code: what they do.
-pub fn danger(module: &str, name: &str) -> Option<&'static str> {
-    let builtins = module == "builtins" || module == "__builtin__";
-    Some(match (module, name) {
-        ("os" | "posix" | "nt", n)
-            if n == "system"
-                || n == "popen"
-                || n.starts_with("exec")
-                || n.starts_with("spawn")
-                || n.starts_with("posix_spawn")
-                || n == "startfile"
-                || n == "fork"
-                || n == "forkpty" =>
-        {
-            "runs a program or shell command"
-        }
-        ("os" | "posix" | "nt" | "shutil", _) => "operating-system and file-system calls",
-        ("subprocess" | "pty" | "multiprocessing" | "asyncio.subprocess", _) => "starts a process",
-        (_, "exec" | "eval" | "compile") if builtins => "runs arbitrary Python code",
-        (_, "getattr" | "setattr" | "delattr") if builtins => {
-            "reaches any attribute of any object, hence any function"
-        }
-        (_, "__import__") if builtins => "imports any module",
-        ("importlib", _) => "imports any module",
-        (_, "open") if builtins => "opens any file",
-        ("io" | "_io" | "pathlib", _) => "opens files",
-        (_, "globals" | "locals" | "vars" | "breakpoint" | "input" | "exit" | "quit")
-            if builtins =>
-        {
-            "interpreter access"
-        }
-        ("runpy" | "code" | "codeop", _) => "runs Python code",
-        ("marshal" | "pickle" | "_pickle" | "dill" | "cloudpickle" | "joblib", _) => {
-            "deserialises code or another pickle"
-        }
-        ("types", "FunctionType" | "CodeType" | "MethodType") => "builds functions from code",
-        ("ctypes", _) | ("_ctypes", _) => "calls native code",
-        ("sys", _) => "interpreter internals",
-        ("socket" | "http.client" | "urllib.request" | "requests" | "webbrowser", _) => {
-            "network access"
-        }
-        ("operator", "attrgetter" | "methodcaller")
-        | ("functools", "partial" | "reduce")
-        | ("copyreg", _)
-        | ("copy_reg", _) => "builds calls on arbitrary objects (a gadget for running code)",
-        _ => return None,
-    })
-}
-
-/// The verdict on one reference and its meaning in words.
-pub fn classify(r: &GlobalRef) -> (Verdict, String) {
-    if let Some(g) = r.allowed {
-        return (Verdict::PaddleOwn, meaning(g.sym).to_string());
-    }
-    let (Some(m), Some(n)) = (r.module.as_deref(), r.name.as_deref()) else {
-        return (
-            Verdict::Unresolved,
-            "STACK_GLOBAL on a module or name that is not a string in the file (computed at run time, a trick to hide a global from scanners): pickle.load would import and may run anything".into(),
-        );
-    };
-    match danger(m, n) {
-        Some(d) => (
-            Verdict::Dangerous,
-            format!("not Paddle's: {d}; would run code on pickle.load"),
-        ),
-        None => (
-            Verdict::Unsafe,
-            format!(
-                "not Paddle's: would run code on pickle.load (imports {m}; {n} may then be called)"
-            ),
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod disasm;
 pub mod encode;
+pub mod gadgets;
 pub mod globals;
 pub mod ops;
 
@@ -19,7 +20,9 @@ use num_bigint::BigInt;
 
 use crate::numpy::Flavour;
 
-pub use decode::{decode, decode_checkpoint_metadata, decode_in, decode_with, Limits};
+pub use decode::{
+    decode, decode_checkpoint_metadata, decode_in, decode_with, surrogate_runs, Limits,
+};
 pub use encode::{encode, encode_to, EncodeOptions};
 
 /// Index of a node in [`Graph::nodes`].
@@ -29,20 +32,21 @@ pub type NodeId = u32;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PyInt {
     Small(i64),
-    Big(BigInt),
+    /// Boxed: a node stays 32 bytes (P-LIMIT: memory per opcode).
+    Big(Box<BigInt>),
 }
 
 impl PyInt {
     pub fn from_big(b: BigInt) -> PyInt {
         match i64::try_from(&b) {
             Ok(v) => PyInt::Small(v),
-            Err(_) => PyInt::Big(b),
+            Err(_) => PyInt::Big(Box::new(b)),
         }
     }
     pub fn to_big(&self) -> BigInt {
         match self {
             PyInt::Small(v) => BigInt::from(*v),
-            PyInt::Big(b) => b.clone(),
+            PyInt::Big(b) => (**b).clone(),
         }
     }
     pub fn as_i64(&self) -> Option<i64> {
@@ -337,6 +341,9 @@ pub enum Node<'a> {
     Float(f64),
     Complex(f64, f64),
     Str(Cow<'a, str>),
+    /// A str holding lone surrogates (`'w\ud800'`), which Rust's `str` cannot: its code
+    /// points as `surrogatepass` UTF-8, the bytes CPython reads and writes for it.
+    WStr(Cow<'a, [u8]>),
     Bytes(Cow<'a, [u8]>),
     ByteArray(Cow<'a, [u8]>),
     List(Vec<NodeId>),
@@ -348,7 +355,8 @@ pub enum Node<'a> {
     /// An allowlisted global used as a value (only inside numpy's reduce arguments).
     Global(Global),
     Dtype(DtypeNode),
-    NdArray(NdArray<'a>),
+    /// Boxed: a node stays 32 bytes (P-LIMIT: memory per opcode).
+    NdArray(Box<NdArray<'a>>),
     NpScalar(NpScalar<'a>),
     /// Paddle's dynamic tensor: `builtins.tuple(((name, array),))`, i.e. the tuple `(name, array)`.
     DynTensor {
@@ -403,7 +411,7 @@ impl Node<'_> {
             Node::Int(_) => "int",
             Node::Float(_) => "float",
             Node::Complex(..) => "complex",
-            Node::Str(_) => "str",
+            Node::Str(_) | Node::WStr(_) => "str",
             Node::Bytes(_) => "bytes",
             Node::ByteArray(_) => "bytearray",
             Node::List(_) => "list",
@@ -509,12 +517,29 @@ impl<'a> Graph<'a> {
     pub fn reachable(&self) -> Vec<bool> {
         let mut seen = vec![false; self.nodes.len()];
         let mut todo = vec![self.root];
-        while let Some(id) = todo.pop() {
-            match seen.get_mut(id as usize) {
-                Some(s) if !*s => *s = true,
-                _ => continue,
+        if let Some(s) = seen.get_mut(self.root as usize) {
+            *s = true;
+        }
+        // A node is pushed once, when first seen: the stack holds at most one entry per
+        // node, and no child list is copied.
+        let mut visit = |id: NodeId, todo: &mut Vec<NodeId>| {
+            if let Some(s) = seen.get_mut(id as usize).filter(|s| !**s) {
+                *s = true;
+                todo.push(id);
             }
-            todo.extend(self.children(id));
+        };
+        while let Some(id) = todo.pop() {
+            match self.get(id) {
+                Some(Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v)) => {
+                    v.iter().for_each(|&c| visit(c, &mut todo))
+                }
+                Some(Node::Dict(p) | Node::OrderedDict(p)) => p.iter().for_each(|&(k, v)| {
+                    visit(k, &mut todo);
+                    visit(v, &mut todo);
+                }),
+                Some(n) => n.children().into_iter().for_each(|c| visit(c, &mut todo)),
+                None => {}
+            }
         }
         seen
     }
@@ -539,6 +564,17 @@ pub enum PickleError {
     },
     #[error("pickle ended at offset {offset} without STOP")]
     NoStop { offset: usize },
+    /// An opcode or argument that straddles the end of its FRAME, or a FRAME opened inside
+    /// another: `pickle.py` refuses it, while a lenient unpickler (CPython's C one before
+    /// gh-154848, `pickletools`) reads the bytes another way than a scanner does.
+    #[error("{opcode} at offset {offset} {reason} (the FRAME at offset {frame} ends at offset {frame_end})")]
+    Frame {
+        offset: usize,
+        opcode: &'static str,
+        frame: usize,
+        frame_end: usize,
+        reason: &'static str,
+    },
     #[error("unknown opcode byte 0x{byte:02x} at offset {offset}")]
     UnknownOpcode { offset: usize, byte: u8 },
     #[error("opcode {opcode} at offset {offset} is not allowed: {reason}")]
@@ -643,6 +679,7 @@ impl PickleError {
             Limit { .. } | TooDeep { .. } => Category::Limit,
             Encode(_) | Io(_) => Category::Encode,
             ForbiddenOpcode { .. }
+            | Frame { .. }
             | MemoMissing { .. }
             | ForbiddenGlobal { .. }
             | BadCall { .. }
@@ -670,6 +707,7 @@ impl PickleError {
                 Rule::PShape
             }
             Limit { .. } | TooDeep { .. } => Rule::PLimit,
+            Frame { .. } => Rule::PFrame,
             MemoMissing { .. } => Rule::PMemo,
             _ => Rule::PErr,
         }
@@ -737,6 +775,7 @@ impl PickleError {
             Truncated { offset, .. }
             | NoStop { offset }
             | UnknownOpcode { offset, .. }
+            | Frame { offset, .. }
             | ForbiddenOpcode { offset, .. }
             | BadArgument { offset, .. }
             | BadProtocol { offset, .. }

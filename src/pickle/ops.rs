@@ -66,15 +66,97 @@ pub struct Instr<'a> {
     pub arg: Arg<'a>,
 }
 
+/// How a [`Reader`] treats FRAME opcodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// Exactly as `pickle.py`'s `_Unframer` (and CPython's C unpickler since gh-154848): an
+    /// opcode or argument that starts inside a frame must end inside it, and a FRAME may only
+    /// open when the current frame is used up. Anything else is [`PickleError::Frame`].
+    Strict,
+    /// FRAME is advisory, read straight through (`pickletools.genops`, and the C unpickler
+    /// of CPython up to 3.13 that `paddle.load` uses): what a lenient unpickler executes.
+    Advisory,
+    /// CPython 3.11's C unpickler on a `BytesIO` (what `paddle.load` does with a buffer): an
+    /// n-byte argument is read straight through, but a line argument (GLOBAL, INST,
+    /// UNICODE, …) that starts inside a frame and does not end in it is read again from
+    /// the frame's end, dropping the part inside the frame (`c` `foo` | `os\nsystem\n`
+    /// imports `os.system`, where a sequential reader sees `fooos.system`).
+    LineAtFrameEnd,
+}
+
+/// The frame being read (strict framing): where it was opened and where it ends.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    /// Offset of the FRAME opcode.
+    at: usize,
+    /// One past its last byte (clamped to the input, as `_Unframer` reads what is there).
+    end: usize,
+    /// The frame claimed more than the input holds: a read past `end` is the input cut
+    /// short (the C unpickler's "pickle data was truncated"), not a frame violation.
+    cut: bool,
+}
+
+/// Python's `int(line)` in base 10, as GET and PUT read their argument: ASCII whitespace
+/// around, a sign, digits with single underscores between them (PEP 515); `None` where
+/// Python raises or the value does not fit in an i64 (no memo index that large exists).
+pub fn py_int(line: &[u8]) -> Option<i64> {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c');
+    let start = line.iter().position(|c| !ws(c))?;
+    let end = line.iter().rposition(|c| !ws(c))? + 1;
+    let s = &line[start..end];
+    let (neg, d) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let ok_digits = !d.is_empty()
+        && d.first().is_some_and(u8::is_ascii_digit)
+        && d.last().is_some_and(u8::is_ascii_digit)
+        && d.iter().all(|c| c.is_ascii_digit() || *c == b'_')
+        && !d.windows(2).any(|w| w == b"__");
+    if !ok_digits {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in d.iter().filter(|c| c.is_ascii_digit()) {
+        v = v.checked_mul(10)?.checked_sub((c - b'0') as i64)?;
+    }
+    if neg {
+        Some(v)
+    } else {
+        v.checked_neg()
+    }
+}
+
 /// Splits a pickle into instructions without interpreting them.
 pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    framing: Framing,
+    frame: Option<Frame>,
+    /// Offset of the instruction being read (for errors).
+    at: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader with strict framing (as `pickle.py`).
     pub fn new(data: &'a [u8]) -> Self {
-        Reader { data, pos: 0 }
+        Self::with_framing(data, Framing::Strict)
+    }
+
+    pub fn with_framing(data: &'a [u8], framing: Framing) -> Self {
+        Self::at(data, 0, framing)
+    }
+
+    /// A reader starting at offset `pos` of `data` (offsets stay offsets in `data`).
+    pub fn at(data: &'a [u8], pos: usize, framing: Framing) -> Self {
+        Reader {
+            data,
+            pos: pos.min(data.len()),
+            framing,
+            frame: None,
+            at: 0,
+        }
     }
 
     /// Current byte offset.
@@ -82,7 +164,59 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// Where the current frame ends, if one is open and not used up.
+    pub fn frame_end(&self) -> Option<usize> {
+        self.frame.map(|f| f.end).filter(|&e| e > self.pos)
+    }
+
+    /// Before reading `n` bytes (`None`: a line) at `self.pos`: `_Unframer.read` /
+    /// `readline`. A used-up frame is left (reading goes on from the file); a read that
+    /// starts inside a frame and does not end in it is refused.
+    fn unframe(&mut self, n: Option<u64>, op: &'static str) -> Result<(), PickleError> {
+        let Some(f) = self.frame else { return Ok(()) };
+        let left = f.end.saturating_sub(self.pos);
+        if self.framing == Framing::LineAtFrameEnd {
+            if left == 0 {
+                self.frame = None;
+            } else if n.is_none() && !self.data[self.pos..f.end].contains(&b'\n') {
+                self.pos = f.end;
+                self.frame = None;
+            }
+            return Ok(());
+        }
+        if left == 0 {
+            if n != Some(0) {
+                self.frame = None;
+            }
+            return Ok(());
+        }
+        let fits = match n {
+            Some(n) => n <= left as u64,
+            None => self.data[self.pos..f.end].contains(&b'\n'),
+        };
+        if fits {
+            return Ok(());
+        }
+        if f.cut {
+            let available = (f.end - self.pos) as u64;
+            return Err(PickleError::Truncated {
+                offset: self.at,
+                opcode: op,
+                needed: n.unwrap_or(available + 1),
+                available,
+            });
+        }
+        Err(PickleError::Frame {
+            offset: self.at,
+            opcode: op,
+            frame: f.at,
+            frame_end: f.end,
+            reason: "runs past the end of its frame",
+        })
+    }
+
     fn take(&mut self, n: usize, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        self.unframe(Some(n as u64), op.name())?;
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
         match end {
             Some(end) => {
@@ -100,6 +234,7 @@ impl<'a> Reader<'a> {
     }
 
     fn take_u64_len(&mut self, n: u64, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        self.unframe(Some(n), op.name())?;
         let avail = (self.data.len() - self.pos) as u64;
         if n > avail {
             return Err(PickleError::Truncated {
@@ -113,6 +248,7 @@ impl<'a> Reader<'a> {
     }
 
     fn line(&mut self, op: Op, at: usize) -> Result<&'a [u8], PickleError> {
+        self.unframe(None, op.name())?;
         let rest = &self.data[self.pos..];
         match rest.iter().position(|&b| b == b'\n') {
             Some(i) => {
@@ -138,13 +274,39 @@ impl<'a> Reader<'a> {
     }
 
     fn text_int(line: &[u8], op: Op, at: usize) -> Result<i64, PickleError> {
-        let s = std::str::from_utf8(line).ok().map(str::trim);
-        s.and_then(|s| s.parse::<i64>().ok())
-            .ok_or(PickleError::BadArgument {
+        py_int(line).ok_or(PickleError::BadArgument {
+            offset: at,
+            opcode: op.name(),
+            reason: "not a decimal integer",
+        })
+    }
+
+    /// `_Unframer.load_frame`: the current frame must be used up; the new one holds what
+    /// the input has of its `n` bytes.
+    fn open_frame(&mut self, n: u64, at: usize) -> Result<(), PickleError> {
+        if n > i64::MAX as u64 {
+            return Err(PickleError::BadArgument {
                 offset: at,
-                opcode: op.name(),
-                reason: "not a decimal integer",
-            })
+                opcode: "FRAME",
+                reason: "frame size > sys.maxsize",
+            });
+        }
+        if let Some(f) = self.frame.filter(|f| f.end > self.pos) {
+            return Err(PickleError::Frame {
+                offset: at,
+                opcode: "FRAME",
+                frame: f.at,
+                frame_end: f.end,
+                reason: "opens a new frame before the end of the current one",
+            });
+        }
+        let end = self.pos.saturating_add(n.min(usize::MAX as u64) as usize);
+        self.frame = Some(Frame {
+            at,
+            end: end.min(self.data.len()),
+            cut: end > self.data.len(),
+        });
+        Ok(())
     }
 
     /// The next instruction, or `None` at the end of the input.
@@ -157,6 +319,8 @@ impl<'a> Reader<'a> {
 
     fn read_one(&mut self) -> Result<Instr<'a>, PickleError> {
         let at = self.pos;
+        self.at = at;
+        self.unframe(Some(1), "an opcode")?;
         let byte = self.data[at];
         let op = Op::from_byte(byte).ok_or(PickleError::UnknownOpcode { offset: at, byte })?;
         self.pos += 1;
@@ -171,7 +335,22 @@ impl<'a> Reader<'a> {
             BININT1 | BINGET | BINPUT | PROTO | EXT1 => Arg::Int(self.le(1, op, at)? as i64),
             BININT2 | EXT2 => Arg::Int(self.le(2, op, at)? as i64),
             LONG_BINGET | LONG_BINPUT | EXT4 => Arg::Int(self.le(4, op, at)? as i64),
-            FRAME => Arg::Int(self.le(8, op, at)? as i64),
+            FRAME => {
+                let n = self.le(8, op, at)?;
+                match self.framing {
+                    Framing::Strict => self.open_frame(n, at)?,
+                    Framing::LineAtFrameEnd => {
+                        let end = self.pos.saturating_add(n.min(usize::MAX as u64) as usize);
+                        self.frame = Some(Frame {
+                            at,
+                            end: end.min(self.data.len()),
+                            cut: false,
+                        });
+                    }
+                    Framing::Advisory => {}
+                }
+                Arg::Int(n.min(i64::MAX as u64) as i64)
+            }
             BINFLOAT => {
                 let b = self.take(8, op, at)?;
                 let mut a = [0u8; 8];
@@ -220,6 +399,13 @@ impl<'a> Reader<'a> {
             }
             BINUNICODE8 | BINBYTES8 | BYTEARRAY8 => {
                 let n = self.le(8, op, at)?;
+                if n > i64::MAX as u64 {
+                    return Err(PickleError::BadArgument {
+                        offset: at,
+                        opcode: op.name(),
+                        reason: "length exceeds sys.maxsize",
+                    });
+                }
                 Arg::Bytes(self.take_u64_len(n, op, at)?)
             }
         };

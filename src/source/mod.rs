@@ -6,6 +6,7 @@
 //! large models' checkpoints (a distributed checkpoint directory, a sharded state dict's
 //! index) are found by [`sharded`].
 
+pub mod archive;
 pub mod sharded;
 pub mod sniff;
 pub mod tree;
@@ -336,6 +337,44 @@ impl Source {
             .map(|f| f.path.clone())
             .find(|q| same_file_id(q) == Some(target))
     }
+}
+
+/// Why a directory of no model and no variable file is not read as one: it is empty, or it
+/// holds a model prefix (`DIR/inference.pdmodel` + `.pdiparams`: the user meant the prefix).
+/// `Ok` for a directory of other files (`paddle.load` reads each as a variable).
+pub fn not_a_model(dir: &Path, files: usize) -> Result<(), SourceError> {
+    let bad = |reason: String| SourceError::Io {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    if let Some(prefix) = prefix_in(dir) {
+        return Err(bad(format!(
+            "a directory holding the model prefix {p} ({p}.pdiparams with its program), not a model directory: did you mean {p}?",
+            p = prefix.display()
+        )));
+    }
+    if files == 0 {
+        return Err(bad(
+            "an empty directory: no model (`__model__`, a prefix) and no variable file (paddle.load gives {})".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// A prefix directly inside `dir`: `P.pdiparams` next to `P.pdmodel` or `P.json`.
+pub fn prefix_in(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(PARAMS_SUFFIX)?;
+            let p = dir.join(stem);
+            prefix_program(&p).map(|_| p)
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// (device, inode) of an existing file.

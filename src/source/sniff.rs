@@ -2,7 +2,7 @@
 //! "Detection"): every command names a file by [`sniff`], so `view`, `check`, `inspect` and
 //! `convert` always call one file the same thing.
 //!
-//! The order: empty → zip (`.npz`, archives) → safetensors (the header parses and covers the
+//! The order: empty → zip (`.npz`, archives) → gzip → tar → npy → safetensors (the header parses and covers the
 //! file: its first byte can be 0x80, a pickle's PROTO byte, so the header is read, not one
 //! byte) → pickle → SelectedRows → DenseTensor stream(s) → ProgramDesc → PIR JSON → text →
 //! unknown. A pickle is what starts with PROTO 2-5, decodes, or references a global;
@@ -18,6 +18,12 @@ pub enum Kind {
     Empty,
     /// A zip archive (`.npz`, `.zip`): PK signature.
     Zip,
+    /// A tar archive (`*_infer.tar`): `ustar` at byte 257, or a valid old-style header.
+    Tar,
+    /// A gzip stream (`.tar.gz`, `.tgz`, `.gz`): 1F 8B 08.
+    Gzip,
+    /// A numpy `.npy` array file (`\x93NUMPY`; an `.npz` member).
+    Npy,
     Safetensors,
     /// A pickle (or what only a pickle starts like); `protocol` from PROTO, if any.
     Pickle {
@@ -46,6 +52,9 @@ impl Kind {
         match self {
             Kind::Empty => "empty file",
             Kind::Zip => "zip archive",
+            Kind::Tar => "tar archive",
+            Kind::Gzip => "gzip file",
+            Kind::Npy => "npy array",
             Kind::Safetensors => "safetensors",
             Kind::Pickle { .. } => "pickle",
             Kind::SelectedRows => "SelectedRows",
@@ -61,6 +70,9 @@ impl Kind {
         match self {
             Kind::Empty => "an empty file",
             Kind::Zip => "a zip archive (an .npz or a packed model)",
+            Kind::Tar => "a tar archive (a packed model: `pdsave check` and `inspect` read its members)",
+            Kind::Gzip => "a gzip file (a packed model: `pdsave check` and `inspect` read its members)",
+            Kind::Npy => "a numpy .npy array file",
             Kind::Safetensors => "a safetensors file",
             Kind::Pickle { .. } => "a pickle",
             Kind::SelectedRows => "a SelectedRows record",
@@ -74,10 +86,23 @@ impl Kind {
     }
     /// A Paddle format pdsave reads (not empty, zip, text or unknown).
     pub fn is_paddle(self) -> bool {
-        !matches!(self, Kind::Empty | Kind::Zip | Kind::Text | Kind::Unknown)
+        !matches!(
+            self,
+            Kind::Empty
+                | Kind::Zip
+                | Kind::Tar
+                | Kind::Gzip
+                | Kind::Npy
+                | Kind::Text
+                | Kind::Unknown
+        )
     }
     pub fn is_pickle(self) -> bool {
         matches!(self, Kind::Pickle { .. })
+    }
+    /// An archive whose members `check` and `inspect` read (zip, tar, gzip).
+    pub fn is_archive(self) -> bool {
+        matches!(self, Kind::Zip | Kind::Tar | Kind::Gzip)
     }
 }
 
@@ -90,6 +115,46 @@ impl serde::Serialize for Kind {
 /// The zip local-file, empty-archive and spanned-archive signatures.
 fn is_zip(b: &[u8]) -> bool {
     b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06") || b.starts_with(b"PK\x07\x08")
+}
+
+/// gzip's magic and its one compression method (deflate).
+fn is_gzip(b: &[u8]) -> bool {
+    b.starts_with(&[0x1f, 0x8b, 0x08])
+}
+
+/// A tar header: POSIX/GNU `ustar` magic at byte 257, or (old v7 tar) a 512-byte header
+/// whose checksum field matches its bytes and whose name is set.
+fn is_tar(b: &[u8]) -> bool {
+    let Some(h) = b.get(..512) else { return false };
+    if &h[257..262] == b"ustar" {
+        return true;
+    }
+    let field = &h[148..156];
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|c| *c == b' ')
+        .take_while(|c| (b'0'..=b'7').contains(c))
+        .collect();
+    let Some(want) = std::str::from_utf8(&digits)
+        .ok()
+        .filter(|d| !d.is_empty())
+        .and_then(|d| u32::from_str_radix(d, 8).ok())
+    else {
+        return false;
+    };
+    let sum: u32 = h
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                c as u32
+            }
+        })
+        .sum();
+    h[0] != 0 && sum == want
 }
 
 /// A safetensors header: a length that stays in the file, then a JSON object whose entries
@@ -153,6 +218,15 @@ pub fn sniff(b: &[u8]) -> Kind {
     }
     if is_zip(b) {
         return Kind::Zip;
+    }
+    if is_gzip(b) {
+        return Kind::Gzip;
+    }
+    if is_tar(b) {
+        return Kind::Tar;
+    }
+    if b.starts_with(b"\x93NUMPY") {
+        return Kind::Npy;
     }
     if is_safetensors(b) {
         return Kind::Safetensors;

@@ -351,6 +351,7 @@ pub fn extract<'g>(g: &'g Graph<'_>) -> Result<Extracted<'g>, String> {
                 format!("{:016x}", b.to_bits())
             ]),
             Node::Str(s) => json!(["str", s]),
+            Node::WStr(b) => json!(["wstr", hex::encode(b)]),
             Node::Bytes(b) => json!(["bytes", hex::encode(b)]),
             Node::ByteArray(b) => json!(["bytearray", hex::encode(b)]),
             Node::List(v) => json!(["list", rs(v)?]),

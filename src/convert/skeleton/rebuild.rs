@@ -145,6 +145,13 @@ pub fn rebuild<'a>(
                 "float" => Node::Float(bits(f)?),
                 "complex" => Node::Complex(bits(f)?, bits(a.get(2))?),
                 "str" => Node::Str(Cow::Owned(s(f)?.to_string())),
+                "wstr" => {
+                    let b = hexv(f)?;
+                    if !crate::pickle::decode::is_surrogatepass(&b) {
+                        return Err("a wstr that is not surrogatepass UTF-8".into());
+                    }
+                    Node::WStr(Cow::Owned(b))
+                }
                 "bytes" => Node::Bytes(Cow::Owned(hexv(f)?)),
                 "bytearray" => Node::ByteArray(Cow::Owned(hexv(f)?)),
                 "list" => Node::List(ids(f)?),
@@ -255,13 +262,13 @@ pub fn rebuild<'a>(
         if d.order == b'>' && d.dtype.swap_unit() > 1 {
             data = Cow::Owned(swap(d.dtype, &data));
         }
-        g.nodes[i] = Node::NdArray(NdArray {
+        g.nodes[i] = Node::NdArray(Box::new(NdArray {
             flavour: fl,
             dtype: dtype_id,
             shape,
             fortran,
             data,
-        });
+        }));
     }
     // Scalars and tensors must point at what they need.
     for (i, n) in g.nodes.iter().enumerate() {
@@ -330,6 +337,7 @@ fn hashable(g: &Graph, id: NodeId, memo: &mut HashMap<NodeId, bool>) -> bool {
                 | Node::Float(_)
                 | Node::Complex(..)
                 | Node::Str(_)
+                | Node::WStr(_)
                 | Node::Bytes(_)
                 | Node::FrozenSet(_)
                 | Node::NpScalar(_)

@@ -1,5 +1,6 @@
 //! Python's hashing semantics for dict keys and set items: a normalised [`Key`] so that
-//! equal keys compare equal (`1 == 1.0 == True`, equal numpy scalars, NaN only itself).
+//! equal keys compare equal (`1 == 1.0 == True`, equal numpy scalars, NaN only itself), and
+//! the dict and set insertions that use it.
 
 use num_bigint::{BigInt, Sign};
 
@@ -7,16 +8,21 @@ use super::Vm;
 use crate::dtype::DType;
 use crate::numpy::Flavour;
 use crate::pickle::ops::Instr;
-use crate::pickle::{DtypeNode, Node, NodeId, PickleError};
+use crate::pickle::{DtypeNode, Node, NodeId, PickleError, PyInt};
 
 /// A hashable Python value, normalised so that equal keys compare equal (1 == 1.0 == True).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Key {
     None,
-    Int(BigInt),
+    /// An int (bool, equal float, numpy scalar) that fits in an i64: no allocation.
+    Small(i64),
+    /// A larger int (never one that fits: [`int_key`] normalises).
+    Int(Box<BigInt>),
     Float(u64),
     Complex(u64, u64),
     Str(String),
+    /// A str with lone surrogates, by its `surrogatepass` bytes (never equal to a [`Key::Str`]).
+    WStr(Vec<u8>),
     Bytes(Vec<u8>),
     Tuple(Vec<Key>),
     FrozenSet(Vec<Key>),
@@ -31,6 +37,15 @@ pub(super) enum Key {
     Identity(NodeId),
 }
 
+/// The key of an int: [`Key::Small`] when it fits in an i64.
+pub(super) fn int_key(b: impl Into<BigInt>) -> Key {
+    let b = b.into();
+    match i64::try_from(&b) {
+        Ok(v) => Key::Small(v),
+        Err(_) => Key::Int(Box::new(b)),
+    }
+}
+
 pub(super) fn float_key(v: f64) -> Key {
     if v.is_nan() {
         // NaN is equal only to itself; the caller passes identity separately.
@@ -38,10 +53,10 @@ pub(super) fn float_key(v: f64) -> Key {
     }
     if v.is_finite() && v == v.trunc() {
         if v.abs() < 9.0e15 {
-            return Key::Int(BigInt::from(v as i64));
+            return Key::Small(v as i64);
         }
         if let Some(b) = big_from_integral_f64(v) {
-            return Key::Int(b);
+            return int_key(b);
         }
     }
     Key::Float(v.to_bits())
@@ -95,8 +110,9 @@ impl<'a> Vm<'a, '_> {
         let n = self.node(id);
         Ok(match n {
             Node::None => Key::None,
-            Node::Bool(b) => Key::Int(BigInt::from(*b as u8)),
-            Node::Int(v) => Key::Int(v.to_big()),
+            Node::Bool(b) => Key::Small(*b as i64),
+            Node::Int(PyInt::Small(v)) => Key::Small(*v),
+            Node::Int(v) => int_key(v.to_big()),
             Node::Float(v) if v.is_nan() => Key::Identity(id),
             Node::Float(v) => float_key(*v),
             Node::Complex(re, im) => {
@@ -109,6 +125,7 @@ impl<'a> Vm<'a, '_> {
                 }
             }
             Node::Str(s) => Key::Str(s.to_string()),
+            Node::WStr(b) => Key::WStr(b.to_vec()),
             Node::Bytes(b) => Key::Bytes(b.to_vec()),
             Node::Tuple(items) => {
                 let mut v = Vec::with_capacity(items.len());
@@ -172,27 +189,187 @@ pub(super) fn scalar_key(d: DtypeNode, data: &[u8]) -> Option<Key> {
         Some(a)
     };
     Some(match d.dtype {
-        DType::Bool => Key::Int(BigInt::from((*b.first()? != 0) as u8)),
-        DType::Int8 => Key::Int(BigInt::from(*b.first()? as i8)),
-        DType::UInt8 => Key::Int(BigInt::from(*b.first()?)),
-        DType::Int16 => Key::Int(BigInt::from(i16::from_le_bytes(
+        DType::Bool => int_key(BigInt::from((*b.first()? != 0) as u8)),
+        DType::Int8 => int_key(BigInt::from(*b.first()? as i8)),
+        DType::UInt8 => int_key(BigInt::from(*b.first()?)),
+        DType::Int16 => int_key(BigInt::from(i16::from_le_bytes(
             arr(2)?[..2].try_into().ok()?,
         ))),
-        DType::UInt16 => Key::Int(BigInt::from(u16::from_le_bytes(
+        DType::UInt16 => int_key(BigInt::from(u16::from_le_bytes(
             arr(2)?[..2].try_into().ok()?,
         ))),
-        DType::Int32 => Key::Int(BigInt::from(i32::from_le_bytes(
+        DType::Int32 => int_key(BigInt::from(i32::from_le_bytes(
             arr(4)?[..4].try_into().ok()?,
         ))),
-        DType::UInt32 => Key::Int(BigInt::from(u32::from_le_bytes(
+        DType::UInt32 => int_key(BigInt::from(u32::from_le_bytes(
             arr(4)?[..4].try_into().ok()?,
         ))),
-        DType::Int64 => Key::Int(BigInt::from(i64::from_le_bytes(arr(8)?))),
-        DType::UInt64 => Key::Int(BigInt::from(u64::from_le_bytes(arr(8)?))),
+        DType::Int64 => int_key(BigInt::from(i64::from_le_bytes(arr(8)?))),
+        DType::UInt64 => int_key(BigInt::from(u64::from_le_bytes(arr(8)?))),
         DType::Float32 => float_key(f32::from_le_bytes(arr(4)?[..4].try_into().ok()?) as f64),
         DType::Float64 => float_key(f64::from_le_bytes(arr(8)?)),
         _ => return None,
     })
+}
+
+/// Dicts and sets filled as CPython fills them: equal keys found through [`Key`]s.
+impl<'a> Vm<'a, '_> {
+    /// The hash key of a dict key or set item; `None` for an unhashable one, which CPython's
+    /// unpickler raises TypeError on (no code runs): the graph records it
+    /// ([`Graph::unhashable`]) and keeps the item, so the file still decodes.
+    fn key_or_unhashable(&mut self, item: NodeId, i: &Instr) -> Result<Option<Key>, PickleError> {
+        match self.key(item, 0, i) {
+            Ok(k) => Ok(Some(k)),
+            Err(PickleError::Unhashable { offset, found, .. }) => {
+                self.g.unhashable.get_or_insert((offset, found));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Inserts into a dict node with Python's semantics: an equal key keeps its place and
+    /// its first key object, the value is replaced.
+    pub(super) fn dict_set(
+        &mut self,
+        d: NodeId,
+        k: NodeId,
+        v: NodeId,
+        i: &Instr,
+    ) -> Result<(), PickleError> {
+        let key = self.key_or_unhashable(k, i)?;
+        let len = match self.g.get(d) {
+            Some(Node::Dict(items) | Node::OrderedDict(items)) => items.len(),
+            _ => 0,
+        };
+        // An unhashable key (CPython raises TypeError there) is kept but never indexed.
+        let pos = match &key {
+            Some(key) => self.index_lookup(d, key, len, i),
+            None => None,
+        };
+        let items = match self.g.nodes.get_mut(d as usize) {
+            Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
+            Some(other) => {
+                return Err(PickleError::BadType {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                    expected: "dict",
+                    found: other.type_name(),
+                })
+            }
+            None => {
+                return Err(PickleError::StackUnderflow {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                })
+            }
+        };
+        match pos {
+            Some(p) => {
+                if let Some(slot) = items.get_mut(p) {
+                    slot.1 = v;
+                }
+            }
+            None => items.push((k, v)),
+        }
+        Ok(())
+    }
+
+    /// The position of a key equal to `key` in container `c` (a dict's keys, a set's
+    /// items); when there is none, `key` is recorded at position `len` (the caller appends).
+    fn index_lookup(&mut self, c: NodeId, key: &Key, len: usize, i: &Instr) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(key);
+        let mut table = self.index.remove(&c).unwrap_or_default();
+        let found = table
+            .find(h, |&(hh, pos)| {
+                hh == h && self.key_at(c, pos as usize, i).as_ref() == Some(key)
+            })
+            .map(|&(_, p)| p as usize);
+        if found.is_none() {
+            table.insert_unique(h, (h, len as u32), |&(hh, _)| hh);
+        }
+        self.index.insert(c, table);
+        found
+    }
+
+    /// The key of the item at `pos` of a dict or set.
+    fn key_at(&self, c: NodeId, pos: usize, i: &Instr) -> Option<Key> {
+        let k = match self.g.get(c)? {
+            Node::Dict(p) | Node::OrderedDict(p) => p.get(pos)?.0,
+            Node::Set(v) | Node::FrozenSet(v) => *v.get(pos)?,
+            _ => return None,
+        };
+        self.key(k, 0, i).ok()
+    }
+
+    pub(super) fn set_add(
+        &mut self,
+        s: NodeId,
+        item: NodeId,
+        i: &Instr,
+    ) -> Result<(), PickleError> {
+        let key = self.key_or_unhashable(item, i)?;
+        let len = match self.g.get(s) {
+            Some(Node::Set(items) | Node::FrozenSet(items)) => items.len(),
+            _ => 0,
+        };
+        let found = match &key {
+            Some(key) => self.index_lookup(s, key, len, i),
+            None => None,
+        };
+        if found.is_some() {
+            return Ok(());
+        }
+        match self.g.nodes.get_mut(s as usize) {
+            Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
+                items.push(item);
+                Ok(())
+            }
+            Some(other) => Err(PickleError::BadType {
+                offset: i.offset,
+                opcode: i.op.name(),
+                expected: "set",
+                found: other.type_name(),
+            }),
+            None => Err(PickleError::StackUnderflow {
+                offset: i.offset,
+                opcode: i.op.name(),
+            }),
+        }
+    }
+
+    pub(super) fn new_set(
+        &mut self,
+        frozen: bool,
+        items: &[NodeId],
+        i: &Instr,
+    ) -> Result<NodeId, PickleError> {
+        let id = self.add(if frozen {
+            Node::FrozenSet(Vec::new())
+        } else {
+            Node::Set(Vec::new())
+        });
+        for &it in items {
+            self.set_add(id, it, i)?;
+        }
+        Ok(id)
+    }
+
+    pub(super) fn new_dict(&mut self, items: &[NodeId], i: &Instr) -> Result<NodeId, PickleError> {
+        if !items.len().is_multiple_of(2) {
+            return Err(PickleError::BadArgument {
+                offset: i.offset,
+                opcode: i.op.name(),
+                reason: "odd number of items",
+            });
+        }
+        let id = self.add(Node::Dict(Vec::new()));
+        for kv in items.chunks_exact(2) {
+            self.dict_set(id, kv[0], kv[1], i)?;
+        }
+        Ok(id)
+    }
 }
 
 #[cfg(test)]
@@ -201,12 +378,12 @@ mod tests {
 
     #[test]
     fn float_keys_equal_ints() {
-        assert_eq!(float_key(1.0), Key::Int(BigInt::from(1)));
-        assert_eq!(float_key(-0.0), Key::Int(BigInt::from(0)));
+        assert_eq!(float_key(1.0), int_key(BigInt::from(1)));
+        assert_eq!(float_key(-0.0), int_key(BigInt::from(0)));
         assert_eq!(
             float_key(1e300),
-            Key::Int(big_from_integral_f64(1e300).unwrap())
+            int_key(big_from_integral_f64(1e300).unwrap())
         );
-        assert_ne!(float_key(1.5), Key::Int(BigInt::from(1)));
+        assert_ne!(float_key(1.5), int_key(BigInt::from(1)));
     }
 }

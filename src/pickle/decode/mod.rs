@@ -13,11 +13,18 @@ use std::collections::HashMap;
 use num_bigint::BigInt;
 
 mod key;
+pub(crate) mod memo;
 mod reduce;
 mod text;
 
-use key::Key;
-pub(crate) use text::{escape_decode, raw_unicode_escape};
+use memo::Memo;
+pub use text::is_surrogatepass;
+pub(crate) use text::{escape_decode, lossy, raw_unicode_escape, PyText};
+/// `surrogatepass` UTF-8 as text, each lone surrogate U+FFFD.
+pub fn lossy_text(b: &[u8]) -> String {
+    lossy(b)
+}
+pub use text::surrogate_runs;
 use text::{from_utf8, latin1};
 
 use super::ops::{Arg, Instr, Op, Reader};
@@ -81,11 +88,13 @@ pub fn decode_in<'a>(
         g: Graph::new(0),
         stack: Vec::new(),
         marks: Vec::new(),
-        memo: HashMap::new(),
+        memo: Memo::default(),
         index: HashMap::new(),
+        hasher: Default::default(),
         limits,
         seen_proto: false,
         moved: Vec::new(),
+        singletons: [None; 3],
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
@@ -118,6 +127,7 @@ pub fn decode_in<'a>(
             vm.g.root = root;
             vm.g.consumed = reader.pos();
             vm.check_built()?;
+            vm.check_no_global_values(instr.offset)?;
             vm.restore_moved();
             vm.g.short_strings_distinct = short_strings_distinct(&vm.g);
             return Ok(vm.g);
@@ -161,11 +171,18 @@ struct Vm<'a, 'l> {
     moved: Vec<(NodeId, NodeId)>,
     stack: Vec<NodeId>,
     marks: Vec<usize>,
-    memo: HashMap<u64, NodeId>,
-    /// For dicts and sets: normalised key → position, to give Python's replace-on-equal-key.
-    index: HashMap<NodeId, HashMap<Key, usize>>,
+    memo: Memo,
+    /// For dicts and sets: (hash of the normalised key, position), to give Python's
+    /// replace-on-equal-key; keys are compared by recomputing them (no key is stored, so a
+    /// dict costs 16 bytes an entry here, P-LIMIT).
+    index: HashMap<NodeId, hashbrown::HashTable<(u64, u32)>>,
+    /// Per decode (random keys: colliding keys cannot be precomputed).
+    hasher: std::collections::hash_map::RandomState,
     limits: &'l Limits,
     seen_proto: bool,
+    /// The one node of None, False and True (Python's singletons): a pickle of a million
+    /// Nones is a million stack slots, not a million nodes (P-LIMIT).
+    singletons: [Option<NodeId>; 3],
 }
 
 fn arg_int(i: &Instr) -> i64 {
@@ -204,6 +221,19 @@ impl<'a> Vm<'a, '_> {
     fn long(&mut self) {
         let id = (self.g.nodes.len() - 1) as NodeId;
         self.g.dialect.longs.insert(id);
+    }
+
+    /// Pushes None (0), False (1) or True (2), one node each.
+    fn push_singleton(&mut self, which: usize) {
+        let id = match self.singletons[which] {
+            Some(id) => id,
+            None => {
+                let id = self.add([Node::None, Node::Bool(false), Node::Bool(true)][which].clone());
+                self.singletons[which] = Some(id);
+                id
+            }
+        };
+        self.stack.push(id);
     }
 
     fn fence(&self) -> usize {
@@ -249,118 +279,6 @@ impl<'a> Vm<'a, '_> {
         })
     }
 
-    /// Inserts into a dict node with Python's semantics: an equal key keeps its place and
-    /// its first key object, the value is replaced.
-    /// The hash key of a dict key or set item; `None` for an unhashable one, which CPython's
-    /// unpickler raises TypeError on (no code runs): the graph records it
-    /// ([`Graph::unhashable`]) and keeps the item, so the file still decodes.
-    fn key_or_unhashable(&mut self, item: NodeId, i: &Instr) -> Result<Option<Key>, PickleError> {
-        match self.key(item, 0, i) {
-            Ok(k) => Ok(Some(k)),
-            Err(PickleError::Unhashable { offset, found, .. }) => {
-                self.g.unhashable.get_or_insert((offset, found));
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn dict_set(&mut self, d: NodeId, k: NodeId, v: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key_or_unhashable(k, i)?;
-        let idx = self.index.entry(d).or_default();
-        let pos = key.as_ref().and_then(|key| idx.get(key).copied());
-        let items = match self.g.nodes.get_mut(d as usize) {
-            Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
-            Some(other) => {
-                return Err(PickleError::BadType {
-                    offset: i.offset,
-                    opcode: i.op.name(),
-                    expected: "dict",
-                    found: other.type_name(),
-                })
-            }
-            None => {
-                return Err(PickleError::StackUnderflow {
-                    offset: i.offset,
-                    opcode: i.op.name(),
-                })
-            }
-        };
-        match pos {
-            Some(p) => {
-                if let Some(slot) = items.get_mut(p) {
-                    slot.1 = v;
-                }
-            }
-            None => {
-                if let Some(key) = key {
-                    idx.insert(key, items.len());
-                }
-                items.push((k, v));
-            }
-        }
-        Ok(())
-    }
-
-    fn set_add(&mut self, s: NodeId, item: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key_or_unhashable(item, i)?;
-        let idx = self.index.entry(s).or_default();
-        if key.as_ref().is_some_and(|k| idx.contains_key(k)) {
-            return Ok(());
-        }
-        match self.g.nodes.get_mut(s as usize) {
-            Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
-                if let Some(key) = key {
-                    idx.insert(key, items.len());
-                }
-                items.push(item);
-                Ok(())
-            }
-            Some(other) => Err(PickleError::BadType {
-                offset: i.offset,
-                opcode: i.op.name(),
-                expected: "set",
-                found: other.type_name(),
-            }),
-            None => Err(PickleError::StackUnderflow {
-                offset: i.offset,
-                opcode: i.op.name(),
-            }),
-        }
-    }
-
-    fn new_set(
-        &mut self,
-        frozen: bool,
-        items: &[NodeId],
-        i: &Instr,
-    ) -> Result<NodeId, PickleError> {
-        let id = self.add(if frozen {
-            Node::FrozenSet(Vec::new())
-        } else {
-            Node::Set(Vec::new())
-        });
-        for &it in items {
-            self.set_add(id, it, i)?;
-        }
-        Ok(id)
-    }
-
-    fn new_dict(&mut self, items: &[NodeId], i: &Instr) -> Result<NodeId, PickleError> {
-        if !items.len().is_multiple_of(2) {
-            return Err(PickleError::BadArgument {
-                offset: i.offset,
-                opcode: i.op.name(),
-                reason: "odd number of items",
-            });
-        }
-        let id = self.add(Node::Dict(Vec::new()));
-        for kv in items.chunks_exact(2) {
-            self.dict_set(id, kv[0], kv[1], i)?;
-        }
-        Ok(id)
-    }
-
     fn memo_put(&mut self, idx: u64, i: &Instr) -> Result<(), PickleError> {
         if idx > u32::MAX as u64 && i.op != Op::PUT {
             return Err(PickleError::BadArgument {
@@ -370,12 +288,12 @@ impl<'a> Vm<'a, '_> {
             });
         }
         let top = self.top(i)?;
-        self.memo.insert(idx, top);
+        self.memo.put(idx, top);
         Ok(())
     }
 
     fn memo_get(&mut self, idx: i64, i: &Instr) -> Result<(), PickleError> {
-        let id = self.memo.get(&(idx as u64)).copied().filter(|_| idx >= 0);
+        let id = self.memo.get(idx as u64).filter(|_| idx >= 0);
         match id {
             Some(id) => {
                 self.stack.push(id);
@@ -406,6 +324,27 @@ impl<'a> Vm<'a, '_> {
             };
             self.g.nodes[b as usize] = restored;
         }
+    }
+
+    /// An allowlisted global is only ever called (or, `numpy.ndarray`, an argument of the
+    /// call that consumes it): one the result still holds was pushed as a value, which is
+    /// not a shape Paddle or numpy writes (P-SHAPE).
+    fn check_no_global_values(&self, stop: usize) -> Result<(), PickleError> {
+        if !self.g.nodes.iter().any(|n| matches!(n, Node::Global(_))) {
+            return Ok(());
+        }
+        let reach = self.g.reachable();
+        for (n, r) in self.g.nodes.iter().zip(reach) {
+            if let (Node::Global(g), true) = (n, r) {
+                return Err(PickleError::BadCall {
+                    offset: stop,
+                    module: g.module,
+                    name: g.name,
+                    reason: "the result holds the global itself as a value: only its call in the shape Paddle and numpy write is allowed".into(),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn check_built(&self) -> Result<(), PickleError> {
@@ -481,9 +420,9 @@ impl<'a> Vm<'a, '_> {
                 let t = self.top(i)?;
                 self.stack.push(t);
             }
-            NONE => self.push_new(Node::None),
-            NEWTRUE => self.push_new(Node::Bool(true)),
-            NEWFALSE => self.push_new(Node::Bool(false)),
+            NONE => self.push_singleton(0),
+            NEWTRUE => self.push_singleton(2),
+            NEWFALSE => self.push_singleton(1),
             BININT | BININT1 | BININT2 => self.push_new(Node::Int(PyInt::Small(arg_int(i)))),
             INT => {
                 let t = arg_bytes(i);
@@ -561,11 +500,20 @@ impl<'a> Vm<'a, '_> {
                     offset: i.offset,
                     opcode: "UNICODE",
                 })?;
-                self.push_new(Node::Str(Cow::Owned(s)))
+                self.push_new(match s {
+                    PyText::Str(s) => Node::Str(Cow::Owned(s)),
+                    PyText::Surrogates(b) => Node::WStr(Cow::Owned(b)),
+                })
             }
             BINUNICODE | SHORT_BINUNICODE | BINUNICODE8 => {
-                let s = self.utf8(i, arg_bytes(i))?;
-                self.push_new(Node::Str(Cow::Borrowed(s)))
+                // CPython decodes with 'surrogatepass': a lone surrogate is a str too.
+                let b = arg_bytes(i);
+                let n = match self.utf8(i, b) {
+                    Ok(s) => Node::Str(Cow::Borrowed(s)),
+                    Err(_) if is_surrogatepass(b) => Node::WStr(Cow::Borrowed(b)),
+                    Err(e) => return Err(e),
+                };
+                self.push_new(n)
             }
             BINBYTES | SHORT_BINBYTES | BINBYTES8 => {
                 self.push_new(Node::Bytes(Cow::Borrowed(arg_bytes(i))))
@@ -714,7 +662,7 @@ impl<'a> Vm<'a, '_> {
                 self.memo_put(idx as u64, i)?;
             }
             MEMOIZE => {
-                let idx = self.memo.len() as u64;
+                let idx = self.memo.len();
                 self.memo_put(idx, i)?;
             }
             GET | BINGET | LONG_BINGET => self.memo_get(arg_int(i), i)?,

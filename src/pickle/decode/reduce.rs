@@ -324,7 +324,10 @@ impl<'a> Vm<'a, '_> {
                         Some(Node::NdArray(a)) => Cow::Owned(a.data.to_vec()),
                         _ => return Err(bad("array data must be bytes")),
                     },
-                    Some(Node::Bytes(Cow::Owned(v))) if !v.is_empty() => {
+                    // Small bytes are copied, not moved: they may still be used later in
+                    // the pickle (CPython shares one-byte bytes: an array whose data is
+                    // b'b' is numpy's `b'b'` constant, the next `_reconstruct`'s argument).
+                    Some(Node::Bytes(Cow::Owned(v))) if v.len() >= 4096 => {
                         self.moved.push((st[4], target));
                         Cow::Owned(std::mem::take(v))
                     }
@@ -348,13 +351,13 @@ impl<'a> Vm<'a, '_> {
                         ),
                     });
                 }
-                Node::NdArray(NdArray {
+                Node::NdArray(Box::new(NdArray {
                     flavour: fl,
                     dtype: dtype_id,
                     shape,
                     fortran,
                     data,
-                })
+                }))
             }
             Node::Pending(Pending::Dtype(dt)) => {
                 let s: Vec<&Node> = st.iter().map(|&x| self.node(x)).collect();

@@ -87,19 +87,110 @@ pub(crate) fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Python's `raw-unicode-escape` decoding (the UNICODE opcode).
-pub(crate) fn raw_unicode_escape(s: &[u8]) -> Option<String> {
-    let mut out = String::with_capacity(s.len());
+/// A decoded str: valid UTF-8, or code points with lone surrogates kept as
+/// `surrogatepass` UTF-8 (each surrogate three bytes `ED A0..BF 80..BF`), which Rust's
+/// `str` cannot hold.
+pub(crate) enum PyText {
+    Str(String),
+    Surrogates(Vec<u8>),
+}
+
+impl PyText {
+    /// The text with each lone surrogate as U+FFFD (for messages and names).
+    pub(crate) fn lossy(&self) -> String {
+        match self {
+            PyText::Str(s) => s.clone(),
+            PyText::Surrogates(b) => lossy(b),
+        }
+    }
+}
+
+/// Whether `b` is `surrogatepass` UTF-8 (CPython's decoding of BINUNICODE & co): UTF-8 in
+/// which the encodings of U+D800..U+DFFF are allowed, each on its own.
+pub fn is_surrogatepass(b: &[u8]) -> bool {
+    let mut rest = b;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(_) => return true,
+            Err(e) => {
+                let at = e.valid_up_to();
+                match rest.get(at..at + 3) {
+                    Some([0xED, 0xA0..=0xBF, 0x80..=0xBF]) => rest = &rest[at + 3..],
+                    _ => return false,
+                }
+            }
+        }
+    }
+}
+
+/// `surrogatepass` UTF-8 as text, each lone surrogate replaced by U+FFFD.
+pub(crate) fn lossy(b: &[u8]) -> String {
+    surrogate_runs(b)
+        .map(|r| match r {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => std::borrow::Cow::Borrowed("\u{fffd}"),
+        })
+        .collect()
+}
+
+/// Splits `surrogatepass` UTF-8 into runs of valid text and lone surrogates (code points).
+pub fn surrogate_runs(b: &[u8]) -> impl Iterator<Item = Result<&str, u16>> {
+    let mut rest = b;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let at = match std::str::from_utf8(rest) {
+            Ok(s) => {
+                rest = &[];
+                return Some(Ok(s));
+            }
+            Err(e) => e.valid_up_to(),
+        };
+        if at > 0 {
+            let s = std::str::from_utf8(&rest[..at]).unwrap_or_default();
+            rest = &rest[at..];
+            return Some(Ok(s));
+        }
+        let cp = match rest {
+            [a, b, c, ..] => {
+                (((*a as u16) & 0x0F) << 12) | (((*b as u16) & 0x3F) << 6) | ((*c as u16) & 0x3F)
+            }
+            _ => 0xFFFD,
+        };
+        rest = rest.get(3..).unwrap_or(&[]);
+        Some(Err(cp))
+    })
+}
+
+fn push_cp(out: &mut Vec<u8>, cp: u32) {
+    let mut buf = [0u8; 4];
+    match char::from_u32(cp) {
+        Some(c) => out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes()),
+        // A surrogate: its three-byte form, as `surrogatepass` encodes it.
+        None => out.extend_from_slice(&[
+            0xE0 | (cp >> 12) as u8,
+            0x80 | ((cp >> 6) & 0x3F) as u8,
+            0x80 | (cp & 0x3F) as u8,
+        ]),
+    }
+}
+
+/// Python's `raw-unicode-escape` decoding (the UNICODE opcode); `\uD800` gives a lone
+/// surrogate, as in CPython.
+pub(crate) fn raw_unicode_escape(s: &[u8]) -> Option<PyText> {
+    let mut out: Vec<u8> = Vec::with_capacity(s.len());
+    let mut surrogates = false;
     let mut i = 0;
     while i < s.len() {
         if s[i] != b'\\' {
-            out.push(s[i] as char);
+            push_cp(&mut out, s[i] as u32);
             i += 1;
             continue;
         }
         let start = i;
         while i < s.len() && s[i] == b'\\' {
-            out.push('\\');
+            out.push(b'\\');
             i += 1;
         }
         if (i - start) % 2 == 0 || i >= s.len() || (s[i] != b'u' && s[i] != b'U') {
@@ -110,10 +201,18 @@ pub(crate) fn raw_unicode_escape(s: &[u8]) -> Option<String> {
         i += 1;
         let h = s.get(i..i + n)?;
         let v = u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?;
-        out.push(char::from_u32(v)?);
+        if v > 0x10FFFF {
+            return None;
+        }
+        surrogates |= (0xD800..0xE000).contains(&v);
+        push_cp(&mut out, v);
         i += n;
     }
-    Some(out)
+    Some(if surrogates {
+        PyText::Surrogates(out)
+    } else {
+        PyText::Str(String::from_utf8(out).ok()?)
+    })
 }
 
 #[cfg(test)]
@@ -128,10 +227,25 @@ mod tests {
 
     #[test]
     fn raw_unicode_escape_matches_python() {
-        assert_eq!(
-            raw_unicode_escape(br"\u00fc\\u0041").unwrap(),
-            "\u{fc}\\\\u0041"
-        );
-        assert_eq!(raw_unicode_escape(b"\xe9").unwrap(), "\u{e9}");
+        let s = |b: &[u8]| match raw_unicode_escape(b) {
+            Some(PyText::Str(s)) => s,
+            _ => panic!(),
+        };
+        assert_eq!(s(br"\u00fc\\u0041"), "\u{fc}\\\\u0041");
+        assert_eq!(s(b"\xe9"), "\u{e9}");
+        // CPython: b'w\\ud800'.decode('raw_unicode_escape') == 'w\ud800'.
+        assert!(matches!(raw_unicode_escape(br"w\ud800"),
+            Some(PyText::Surrogates(b)) if b == b"w\xed\xa0\x80"));
+    }
+
+    #[test]
+    fn surrogatepass_accepts_lone_surrogates_only() {
+        assert!(is_surrogatepass(b"w\xed\xa0\x80"));
+        assert!(is_surrogatepass(b"\xed\xb0\x80\xed\xa0\x80x"));
+        assert!(!is_surrogatepass(b"\xff"));
+        assert!(!is_surrogatepass(b"\xed\xa0"));
+        assert_eq!(lossy(b"w\xed\xa0\x80!"), "w\u{fffd}!");
+        let runs: Vec<_> = surrogate_runs(b"w\xed\xa0\x80!").collect();
+        assert_eq!(runs, vec![Ok("w"), Err(0xD800), Ok("!")]);
     }
 }

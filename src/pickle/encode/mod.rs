@@ -420,11 +420,15 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
     }
 
     fn save_str(&mut self, s: &str, key: Option<Key>) -> Result<(), PickleError> {
+        self.save_str_bytes(s.as_bytes(), key)
+    }
+
+    /// A str from its (`surrogatepass`) UTF-8 bytes.
+    pub(super) fn save_str_bytes(&mut self, b: &[u8], key: Option<Key>) -> Result<(), PickleError> {
         self.boundary()?;
         if self.get(key)? {
             return Ok(());
         }
-        let b = s.as_bytes();
         let n = b.len();
         if n <= 0xff && self.proto >= 4 {
             self.write(&[Op::SHORT_BINUNICODE as u8, n as u8])?;

@@ -296,6 +296,7 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
                 return self.save_bytes(b, bytes_key(b, key))
             }
             Node::Str(s) => return self.save_str(s, key),
+            Node::WStr(b) => return self.save_str_bytes(b, key),
             Node::Bytes(b) => return self.save_bytes(b, key),
             Node::Global(gl) => {
                 let fl = Flavour::from_module(gl.module).unwrap_or(Flavour::Numpy1);
@@ -502,6 +503,7 @@ impl<'g, 'a, W: Write> Enc<'g, 'a, W> {
             | Node::Int(_)
             | Node::Float(_)
             | Node::Str(_)
+            | Node::WStr(_)
             | Node::Bytes(_)
             | Node::Global(_) => Ok(()),
         }
