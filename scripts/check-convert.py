@@ -14,6 +14,7 @@ and checks that paddle.load reads those .pdparams as Paddle's own values.json sa
 Prints one summary line `N passed, N failed`; exits 1 on any failure.
 """
 import argparse
+import atexit
 import hashlib
 import json
 import os
@@ -37,8 +38,15 @@ if pdsave is None:
             break
 if pdsave is None:
     sys.exit("check-convert: no pdsave binary (build it or pass --pdsave)")
-out = args.out or tempfile.mkdtemp(prefix="pdsave-convert-")
-os.makedirs(out, exist_ok=True)
+if args.out:
+    out = args.out
+    os.makedirs(out, exist_ok=True)
+else:
+    # Removed when the script ends, however it ends (atexit runs on sys.exit and on an
+    # uncaught exception); --out DIR keeps the outputs.
+    scratch = tempfile.TemporaryDirectory(prefix="pdsave-convert-")
+    atexit.register(scratch.cleanup)
+    out = scratch.name
 
 try:
     import safetensors

@@ -54,18 +54,17 @@ def main():
 
     out = {}
     for fam in ("p2", "p3"):
-        root = tempfile.mkdtemp(prefix="pdsave_corners_")
-        for name, path in build(root, fam).items():
-            r = subprocess.run([sys.executable, "-c", f"""
+        with tempfile.TemporaryDirectory(prefix="pdsave_corners_") as root:
+            for name, path in build(root, fam).items():
+                r = subprocess.run([sys.executable, "-c", f"""
 import json, paddle
 try:
     v = paddle.load({path!r}); print(json.dumps(type(v).__name__ + (' ' + str(len(v)) if isinstance(v, dict) else '')))
 except Exception as e:
     print(json.dumps('error ' + type(e).__name__))
 """], capture_output=True, text=True)
-            lines = r.stdout.strip().splitlines()
-            out[f"{fam}/{name}"] = json.loads(lines[-1]) if lines else "crash"
-        shutil.rmtree(root)
+                lines = r.stdout.strip().splitlines()
+                out[f"{fam}/{name}"] = json.loads(lines[-1]) if lines else "crash"
     d = os.path.join(ROOT, "corpus", "versions", "path-corners")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, f"{paddle.__version__}.json"), "w") as f:

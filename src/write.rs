@@ -152,9 +152,8 @@ fn create_temporary(output: &Path) -> Result<(PathBuf, File), WriteError> {
 /// appears at `output`).
 ///
 /// ```
-/// let dir = std::env::temp_dir().join(format!("pdsave-doc-write-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).unwrap();
-/// let out = dir.join("a.txt");
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("a.txt");
 /// pdsave::write::write_file(&out, &[], |w| {
 ///     use std::io::Write;
 ///     w.write_all(b"hello").map_err(|e| e.to_string())
@@ -164,7 +163,6 @@ fn create_temporary(output: &Path) -> Result<(PathBuf, File), WriteError> {
 /// let e = pdsave::write::write_file(&out, &[&out], |_| Ok(()), |_| Ok(())).unwrap_err();
 /// assert!(e.to_string().contains("refusing to overwrite"));
 /// assert_eq!(std::fs::read(&out).unwrap(), b"hello");
-/// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 pub fn write_file(
     output: &Path,

@@ -35,10 +35,13 @@ fn case(id: &str) -> Case {
     cases().into_iter().find(|c| c.id == id).unwrap()
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pdsave-ckpt-test-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+/// A directory of the test's own under the system temporary directory, removed with
+/// everything in it when dropped (also when the test fails).
+fn tmp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("pdsave-ckpt-test-")
+        .tempdir()
+        .unwrap()
 }
 
 fn view(path: &Path, opts: LoadOptions) -> Result<J, String> {
@@ -114,6 +117,7 @@ fn items(v: &J) -> Vec<(String, String, J, String)> {
 
 #[test]
 fn convert_writes_real_paddles_full_tensors_byte_for_byte() {
+    let scratch = tmp();
     let mut n = 0;
     for c in cases().iter().filter(|c| {
         c.kind == Kind::Y && matches!(c.format, CaseFormat::Checkpoint | CaseFormat::Index)
@@ -121,7 +125,7 @@ fn convert_writes_real_paddles_full_tensors_byte_for_byte() {
         let (_, expected) = c.expected.iter().find(|(s, _)| s == "default").unwrap();
         let want = items(expected);
         // safetensors: each tensor's bytes hash as real Paddle's full tensor.
-        let out = tmp(&format!("{}.safetensors", c.id));
+        let out = scratch.path().join(format!("{}.safetensors", c.id));
         convert(&c.entry, &out, &ConvertOptions::default()).unwrap();
         let bytes = std::fs::read(&out).unwrap();
         let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
@@ -134,7 +138,7 @@ fn convert_writes_real_paddles_full_tensors_byte_for_byte() {
             assert_eq!(d.name(), dtype, "{}: {key}", c.id);
         }
         // .pdparams: paddle.save of the full tensors loads back to the same values.
-        let pd = tmp(&format!("{}.pdparams", c.id));
+        let pd = scratch.path().join(format!("{}.pdparams", c.id));
         convert(&c.entry, &pd, &ConvertOptions::default()).unwrap();
         let back = items(&view(&pd, LoadOptions::default()).unwrap());
         let strip = |v: &[(String, String, J, String)]| {
@@ -144,7 +148,7 @@ fn convert_writes_real_paddles_full_tensors_byte_for_byte() {
         };
         assert_eq!(strip(&back), strip(&want), "{}", c.id);
         // .npz: one member per key, in order.
-        let npz = tmp(&format!("{}.npz", c.id));
+        let npz = scratch.path().join(format!("{}.npz", c.id));
         convert(&c.entry, &npz, &ConvertOptions::default()).unwrap();
         let z = zip::ZipArchive::new(std::fs::File::open(&npz).unwrap()).unwrap();
         let names: Vec<String> = z.file_names().map(str::to_string).collect();
@@ -157,6 +161,7 @@ fn convert_writes_real_paddles_full_tensors_byte_for_byte() {
 
 #[test]
 fn every_broken_case_is_refused_naming_its_key_or_file() {
+    let scratch = tmp();
     let broken: Vec<Case> = cases().into_iter().filter(|c| c.kind == Kind::N).collect();
     assert!(broken.len() >= 11, "{}", broken.len());
     for c in &broken {
@@ -172,7 +177,7 @@ fn every_broken_case_is_refused_naming_its_key_or_file() {
         assert_eq!(code, 1, "{}: {out}", c.id);
         assert!(out.contains(want), "{}: {out}", c.id);
         // convert refuses (exit 2) and leaves nothing behind.
-        let out_st = tmp(&format!("{}.safetensors", c.id));
+        let out_st = scratch.path().join(format!("{}.safetensors", c.id));
         let (code, _, err) = pdsave(&["convert", entry, out_st.to_str().unwrap()]);
         assert_eq!(code, 2, "{}: {err}", c.id);
         assert!(!out_st.exists(), "{}", c.id);
@@ -220,12 +225,13 @@ fn paddles_own_checkpoints_and_indexes_check_clean() {
 
 #[test]
 fn the_metadata_classes_are_allowed_only_in_metadata_files() {
+    let scratch = tmp();
     let m = case("y_p3_dcp_2rank").entry.join("0.metadata");
     let bytes = std::fs::read(&m).unwrap();
     // The same bytes under another name: refused, the class named.
     let e = pdsave::pickle::decode(&bytes).unwrap_err();
     assert!(e.to_string().contains("Metadata"), "{e}");
-    let other = tmp("0.distcp");
+    let other = scratch.path().join("0.distcp");
     std::fs::write(&other, &bytes).unwrap();
     let (code, out, _) = pdsave(&["check", other.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");
@@ -278,6 +284,7 @@ fn inspect_lists_each_key_with_its_global_shape_and_shards() {
 
 #[test]
 fn reencode_of_paddle_written_safetensors_is_byte_identical() {
+    let scratch = tmp();
     let mut files: Vec<PathBuf> = vec![];
     for c in cases() {
         let d = c.entry.parent().unwrap().to_path_buf();
@@ -292,7 +299,7 @@ fn reencode_of_paddle_written_safetensors_is_byte_identical() {
     files.dedup();
     assert!(files.len() >= 10, "{}", files.len());
     for f in &files {
-        let out = tmp("re.safetensors");
+        let out = scratch.path().join("re.safetensors");
         let (code, _, err) =
             pdsave(&["reencode", f.to_str().unwrap(), "-o", out.to_str().unwrap()]);
         assert_eq!(code, 0, "{}: {err}", f.display());
@@ -322,6 +329,7 @@ fn walk(d: &Path) -> Vec<PathBuf> {
 fn the_streaming_writer_lays_out_files_as_the_safetensors_library() {
     use pdsave::convert::safetensors::{write_stream, Entry};
     use safetensors::tensor::{Dtype, TensorView};
+    let scratch = tmp();
     let a: Vec<u8> = (0..24).collect();
     let b: Vec<u8> = (0..6).collect();
     let c: Vec<u8> = (0..8).collect();
@@ -352,7 +360,7 @@ fn the_streaming_writer_lays_out_files_as_the_safetensors_library() {
             len: 8,
         },
     ];
-    let out = tmp("stream.safetensors");
+    let out = scratch.path().join("stream.safetensors");
     let data = [&a, &b, &c];
     let md = [("format".to_string(), "np".to_string())];
     // Each tensor in two parts that follow each other.

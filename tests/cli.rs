@@ -65,7 +65,11 @@ fn check_exit_codes() {
 #[test]
 fn reencode_is_byte_identical() {
     let src = "corpus/cases/y_p2_proto3_convnet_state_dict/model.pdparams";
-    let out = std::env::temp_dir().join(format!("pdsave-cli-{}.pdparams", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("pdsave-cli-")
+        .tempdir()
+        .unwrap();
+    let out = dir.path().join("out.pdparams");
     let (c, _, err) = pdsave(&["reencode", src, "-o", out.to_str().unwrap()]);
     assert_eq!(c, 0, "{err}");
     assert_eq!(
@@ -76,7 +80,12 @@ fn reencode_is_byte_identical() {
 
 #[test]
 fn validate_filter_and_report() {
-    let dir = std::env::temp_dir().join(format!("pdsave-report-{}", std::process::id()));
+    let tmp = tempfile::Builder::new()
+        .prefix("pdsave-report-")
+        .tempdir()
+        .unwrap();
+    // A directory that does not exist yet: validate makes it.
+    let dir = tmp.path().join("report");
     let (c, out, _) = pdsave(&[
         "validate",
         "--impl",

@@ -41,14 +41,18 @@ const LINEAR: &str = "corpus/cases/y_p3_proto4_linear_state_dict/model.pdparams"
 const CONVNET: &str = "corpus/cases/y_p3_proto4_convnet_state_dict/model.pdparams";
 const ADAM: &str = "corpus/cases/y_p3_proto4_adam_lr_state_dict/adam.pdopt";
 
-fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("pdsave-cli-people-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+/// A directory of the test's own under the system temporary directory, removed with
+/// everything in it when dropped (also when the test fails).
+fn tmp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("pdsave-cli-people-")
+        .tempdir()
+        .unwrap()
 }
 
-/// A state dict of one float32 tensor `w` holding `values`, written by `pdsave save`.
-fn saved(name: &str, values: &[f32]) -> String {
+/// A state dict of one float32 tensor `w` holding `values`, written by `pdsave save` into
+/// `dir`.
+fn saved(dir: &std::path::Path, name: &str, values: &[f32]) -> String {
     let hex: String = values
         .iter()
         .flat_map(|v| v.to_le_bytes())
@@ -58,9 +62,9 @@ fn saved(name: &str, values: &[f32]) -> String {
         [{"t": "str", "v": "w"}, {"t": "tensor", "kind": "parameter", "dtype": "float32",
           "shape": [values.len()], "hex": hex, "name": "linear_0.w_0", "stop_gradient": false}],
         [{"t": "str", "v": "epoch"}, {"t": "int", "v": name.len().to_string()}]]});
-    let j = tmp(&format!("{name}.json"));
+    let j = dir.join(format!("{name}.json"));
     std::fs::write(&j, obj.to_string()).unwrap();
-    let out = tmp(&format!("{name}.pdparams"));
+    let out = dir.join(format!("{name}.pdparams"));
     let (c, _, err) = pdsave(&["save", j.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(c, 0, "{err}");
     out.to_str().unwrap().to_string()
@@ -68,8 +72,9 @@ fn saved(name: &str, values: &[f32]) -> String {
 
 #[test]
 fn diff_exit_codes_and_reports() {
+    let scratch = tmp();
     // A .pdparams and its .safetensors conversion hold the same content.
-    let st = tmp("convnet.safetensors");
+    let st = scratch.path().join("convnet.safetensors");
     assert_eq!(pdsave(&["convert", CONVNET, st.to_str().unwrap()]).0, 0);
     let (c, out, _) = pdsave(&["diff", CONVNET, st.to_str().unwrap()]);
     assert_eq!(c, 0, "{out}");
@@ -82,8 +87,8 @@ fn diff_exit_codes_and_reports() {
         "{out}"
     );
     // Different values: counted, largest differences given; a non-tensor value too.
-    let a = saved("a", &[1.0, 2.0, 3.0, 4.0]);
-    let b = saved("bb", &[1.0, 2.5, 3.0, -4.0]);
+    let a = saved(scratch.path(), "a", &[1.0, 2.0, 3.0, 4.0]);
+    let b = saved(scratch.path(), "bb", &[1.0, 2.5, 3.0, -4.0]);
     let (c, out, _) = pdsave(&["diff", "--json", &a, &b]);
     assert_eq!(c, 1);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -102,7 +107,9 @@ fn diff_exit_codes_and_reports() {
     let (c, _, err) = pdsave(&["diff", LINEAR, "corpus/cases/none/such"]);
     assert_eq!(c, 2);
     assert!(err.contains("corpus/cases/none/such"), "{err}");
-    insta::assert_snapshot!(snap(&["diff", &a, &b]).replace(&*tmp("").to_string_lossy(), "$TMP/"));
+    insta::assert_snapshot!(
+        snap(&["diff", &a, &b]).replace(&*scratch.path().join("").to_string_lossy(), "$TMP/")
+    );
 }
 
 #[test]

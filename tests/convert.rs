@@ -22,10 +22,13 @@ fn corpus(p: &str) -> PathBuf {
     root().join("corpus/cases").join(p)
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pdsave-convert-test-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+/// A directory of the test's own under the system temporary directory, removed with
+/// everything in it when dropped (also when the test fails).
+fn tmp() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("pdsave-convert-test-")
+        .tempdir()
+        .unwrap()
 }
 
 fn json(p: &Path) -> J {
@@ -135,13 +138,14 @@ fn st_for_view(kind: &str, dtype: &str) -> (Dtype, bool) {
 
 #[test]
 fn every_paddle_pickle_round_trips_byte_identically() {
+    let scratch = tmp();
     let cases = paddle_pickles();
     assert!(cases.len() >= 300, "{} pickle cases", cases.len());
     let mut same = 0;
     let mut differ = Vec::new();
     for (id, src) in &cases {
-        let st = tmp(&format!("{id}.safetensors"));
-        let back = tmp(&format!("{id}.pdparams"));
+        let st = scratch.path().join(format!("{id}.safetensors"));
+        let back = scratch.path().join(format!("{id}.pdparams"));
         let r = run(src, &st).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(r.exact, Some(true), "{id}");
         let r2 = run(&st, &back).unwrap_or_else(|e| panic!("{id} back: {e}"));
@@ -163,12 +167,13 @@ fn every_paddle_pickle_round_trips_byte_identically() {
 
 #[test]
 fn safetensors_hold_what_paddle_load_gave() {
+    let scratch = tmp();
     let mut checked = 0;
     for (id, src) in paddle_pickles() {
         let Some(want) = view_leaves(&id) else {
             continue;
         };
-        let out = tmp(&format!("{id}.view.safetensors"));
+        let out = scratch.path().join(format!("{id}.view.safetensors"));
         run(&src, &out).unwrap();
         let bytes = std::fs::read(&out).unwrap();
         let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
@@ -271,12 +276,13 @@ fn read_npz(p: &Path) -> HashMap<String, (String, Vec<u64>, Vec<u8>)> {
 
 #[test]
 fn npz_holds_what_paddle_load_gave() {
+    let scratch = tmp();
     let mut checked = 0;
     for (id, src) in paddle_pickles() {
         let Some(want) = view_leaves(&id) else {
             continue;
         };
-        let out = tmp(&format!("{id}.npz"));
+        let out = scratch.path().join(format!("{id}.npz"));
         run(&src, &out).unwrap();
         let z = read_npz(&out);
         for (name, leaf) in &want {
@@ -329,10 +335,11 @@ fn model_cases() -> Vec<(String, PathBuf, J)> {
 
 #[test]
 fn model_weights_are_paddles_values() {
+    let scratch = tmp();
     let cases = model_cases();
     assert!(cases.len() >= 10, "{} model cases", cases.len());
     for (id, src, values) in cases {
-        let out = tmp(&format!("{id}.model.safetensors"));
+        let out = scratch.path().join(format!("{id}.model.safetensors"));
         let r = run(&src, &out).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert!(matches!(r.input_format, Format::Prefix | Format::Directory));
         let bytes = std::fs::read(&out).unwrap();
@@ -361,7 +368,7 @@ fn model_weights_are_paddles_values() {
             assert_eq!(table[name].as_str(), Some(var), "{id} {name}");
         }
         // On to a .pdparams: a plain state dict (no pickle skeleton), named by the table.
-        let pd = tmp(&format!("{id}.model.pdparams"));
+        let pd = scratch.path().join(format!("{id}.model.pdparams"));
         let r = run(&out, &pd).unwrap();
         assert_eq!(r.exact, Some(false));
         let data = std::fs::read(&pd).unwrap();
@@ -433,10 +440,11 @@ fn foreign(path: &Path) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
 fn foreign_safetensors_become_the_state_dict_paddle_save_writes() {
     use pdsave::paddle::object::{Array, Obj, ObjGraph, Tensor, TensorKind};
     use pdsave::paddle::save::{save, SaveOptions, Saved};
-    let src = tmp("foreign.safetensors");
+    let scratch = tmp();
+    let src = scratch.path().join("foreign.safetensors");
     let tensors = foreign(&src);
     for protocol in [4u8, 2] {
-        let out = tmp(&format!("foreign{protocol}.pdparams"));
+        let out = scratch.path().join(format!("foreign{protocol}.pdparams"));
         let opts = ConvertOptions {
             protocol,
             ..ConvertOptions::default()
@@ -532,6 +540,7 @@ fn foreign_safetensors_become_the_state_dict_paddle_save_writes() {
 fn big_parameter_slices_merge_and_split_back() {
     use pdsave::paddle::object::{Obj, ObjGraph, Tensor, TensorKind};
     use pdsave::paddle::save::{save, SaveOptions, Saved};
+    let scratch = tmp();
     let mut obj = ObjGraph::default();
     let root = obj.add(Obj::None);
     let k = obj.add(Obj::Str("fc.weight".into()));
@@ -554,12 +563,12 @@ fn big_parameter_slices_merge_and_split_back() {
         panic!()
     };
     let bytes = pdsave::pickle::encode(&g, &pdsave::pickle::EncodeOptions::like(&g)).unwrap();
-    let src = tmp("split.pdparams");
+    let src = scratch.path().join("split.pdparams");
     std::fs::write(&src, &bytes).unwrap();
     // The file holds slices fc.weight@@.0 … and UnpackBigParamInfor@@.
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("fc.weight@@.4") && text.contains("UnpackBigParamInfor@@"));
-    let st_path = tmp("split.safetensors");
+    let st_path = scratch.path().join("split.safetensors");
     run(&src, &st_path).unwrap();
     let st_bytes = std::fs::read(&st_path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&st_bytes).unwrap();
@@ -567,15 +576,16 @@ fn big_parameter_slices_merge_and_split_back() {
     let t = st.tensor("fc.weight").unwrap();
     assert_eq!((t.dtype(), t.shape()), (Dtype::BF16, &[4usize, 6][..]));
     assert_eq!(t.data(), &data[..]);
-    let back = tmp("split.back.pdparams");
+    let back = scratch.path().join("split.back.pdparams");
     run(&st_path, &back).unwrap();
     assert_eq!(std::fs::read(&back).unwrap(), bytes);
 }
 
 #[test]
 fn edited_tensor_values_go_back_into_the_pickle() {
+    let scratch = tmp();
     let src = corpus("y_p3_proto4_linear_state_dict/model.pdparams");
-    let st_path = tmp("edit.safetensors");
+    let st_path = scratch.path().join("edit.safetensors");
     run(&src, &st_path).unwrap();
     let bytes = std::fs::read(&st_path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
@@ -594,9 +604,9 @@ fn edited_tensor_values_go_back_into_the_pickle() {
             )
         })
         .collect();
-    let edited = tmp("edited.safetensors");
+    let edited = scratch.path().join("edited.safetensors");
     safetensors::serialize_to_file(views, meta.metadata().clone(), &edited).unwrap();
-    let back = tmp("edited.pdparams");
+    let back = scratch.path().join("edited.pdparams");
     run(&edited, &back).unwrap();
     let data = std::fs::read(&back).unwrap();
     let orig = std::fs::read(&src).unwrap();
@@ -632,7 +642,8 @@ fn expect_err(input: &Path, output: &Path) -> ConvertError {
 
 #[test]
 fn refusals_are_typed_and_name_the_file() {
-    let out = tmp("refused.safetensors");
+    let scratch = tmp();
+    let out = scratch.path().join("refused.safetensors");
     // Unsafe pickles are refused, never executed.
     let e = expect_err(&corpus("n_os_system/input.bin"), &out);
     assert!(matches!(e, ConvertError::Pickle { .. }), "{e}");
@@ -645,20 +656,20 @@ fn refusals_are_typed_and_name_the_file() {
     assert!(matches!(e, ConvertError::Model { .. }), "{e}");
     // Unknown output format; a pickle to a pickle.
     let src = corpus("y_p3_proto4_linear_state_dict/model.pdparams");
-    let e = expect_err(&src, &tmp("x.bin"));
+    let e = expect_err(&src, &scratch.path().join("x.bin"));
     assert!(matches!(e, ConvertError::Unsupported { .. }) && e.to_string().contains("--to"));
-    let e = expect_err(&src, &tmp("x.pdparams"));
+    let e = expect_err(&src, &scratch.path().join("x.pdparams"));
     assert!(e.to_string().contains("reencode"), "{e}");
     // A missing input.
-    let e = expect_err(&tmp("does-not-exist"), &out);
+    let e = expect_err(&scratch.path().join("does-not-exist"), &out);
     assert!(matches!(e, ConvertError::Unsupported { .. }), "{e}");
 
     // safetensors: truncated, header length beyond the file, a lying shape.
-    let good = tmp("good.safetensors");
+    let good = scratch.path().join("good.safetensors");
     run(&src, &good).unwrap();
     let bytes = std::fs::read(&good).unwrap();
-    let pd = tmp("out.pdparams");
-    let bad = tmp("bad.safetensors");
+    let pd = scratch.path().join("out.pdparams");
+    let bad = scratch.path().join("bad.safetensors");
     std::fs::write(&bad, &bytes[..bytes.len() - 3]).unwrap();
     assert!(matches!(
         expect_err(&bad, &pd),
@@ -746,12 +757,13 @@ fn refusals_are_typed_and_name_the_file() {
 
 #[test]
 fn corrupted_safetensors_never_panic() {
+    let scratch = tmp();
     let src = corpus("y_p3_proto4_adam_lr_state_dict/adam.pdopt");
-    let good = tmp("fuzz-good.safetensors");
+    let good = scratch.path().join("fuzz-good.safetensors");
     run(&src, &good).unwrap();
     let bytes = std::fs::read(&good).unwrap();
-    let bad = tmp("fuzz.safetensors");
-    let pd = tmp("fuzz.pdparams");
+    let bad = scratch.path().join("fuzz.safetensors");
+    let pd = scratch.path().join("fuzz.pdparams");
     let mut seed: u64 = 0x9e3779b97f4a7c15;
     let mut errors = 0;
     for _ in 0..300 {
@@ -771,13 +783,14 @@ fn corrupted_safetensors_never_panic() {
     assert!(errors > 0);
 }
 
-fn cli(args: &[&str]) -> (i32, String, String) {
+/// Runs the CLI; the test's own directory `dir` reads `$TMP/` in what it prints.
+fn cli(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_pdsave"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    let tmpdir = tmp("").display().to_string();
+    let tmpdir = dir.join("").display().to_string();
     let clean = |s: &[u8]| String::from_utf8_lossy(s).replace(&tmpdir, "$TMP/");
     (
         out.status.code().unwrap_or(-1),
@@ -786,65 +799,90 @@ fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn snap(args: &[&str]) -> String {
-    let (code, out, err) = cli(args);
+fn snap(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = cli(dir, args);
     format!("exit {code}\n--- stdout\n{out}--- stderr\n{err}")
 }
 
 #[test]
 fn cli_bf16_state_dict_to_safetensors_and_back() {
-    let st = tmp("cli-bf16.safetensors");
+    let scratch = tmp();
+    let st = scratch.path().join("cli-bf16.safetensors");
     let st_s = st.to_str().unwrap();
-    insta::assert_snapshot!(snap(&[
-        "convert",
-        "corpus/cases/y_p3_proto4_bf16_state_dict/model.pdparams",
-        st_s
-    ]));
-    let back = tmp("cli-bf16.pdparams");
-    insta::assert_snapshot!(snap(&["convert", st_s, back.to_str().unwrap()]));
+    insta::assert_snapshot!(snap(
+        scratch.path(),
+        &[
+            "convert",
+            "corpus/cases/y_p3_proto4_bf16_state_dict/model.pdparams",
+            st_s
+        ]
+    ));
+    let back = scratch.path().join("cli-bf16.pdparams");
+    insta::assert_snapshot!(snap(
+        scratch.path(),
+        &["convert", st_s, back.to_str().unwrap()]
+    ));
 }
 
 #[test]
 fn cli_optimizer_state_to_npz() {
-    let out = tmp("cli-adam.npz");
-    insta::assert_snapshot!(snap(&[
-        "convert",
-        "corpus/cases/y_p3_proto4_adam_lr_state_dict/adam.pdopt",
-        out.to_str().unwrap()
-    ]));
+    let scratch = tmp();
+    let out = scratch.path().join("cli-adam.npz");
+    insta::assert_snapshot!(snap(
+        scratch.path(),
+        &[
+            "convert",
+            "corpus/cases/y_p3_proto4_adam_lr_state_dict/adam.pdopt",
+            out.to_str().unwrap()
+        ]
+    ));
 }
 
 #[test]
 fn cli_jit_save_prefix_to_safetensors() {
-    let out = tmp("cli-net.safetensors");
-    insta::assert_snapshot!(snap(&[
-        "convert",
-        "corpus/cases/y_p3_legacy_jit_save_prefix/net",
-        out.to_str().unwrap()
-    ]));
+    let scratch = tmp();
+    let out = scratch.path().join("cli-net.safetensors");
+    insta::assert_snapshot!(snap(
+        scratch.path(),
+        &[
+            "convert",
+            "corpus/cases/y_p3_legacy_jit_save_prefix/net",
+            out.to_str().unwrap()
+        ]
+    ));
 }
 
 #[test]
 fn cli_refusal_exit_code_and_json_report() {
-    let (code, out, err) = cli(&[
-        "convert",
-        "corpus/cases/n_os_system/input.bin",
-        tmp("r.safetensors").to_str().unwrap(),
-    ]);
+    let scratch = tmp();
+    let (code, out, err) = cli(
+        scratch.path(),
+        &[
+            "convert",
+            "corpus/cases/n_os_system/input.bin",
+            scratch.path().join("r.safetensors").to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
         err.starts_with("pdsave: convert: corpus/cases/n_os_system/input.bin"),
         "{err}"
     );
-    let (code, _, _) = cli(&["convert", "x.pdparams", "y", "--to", "tar"]);
+    let (code, _, _) = cli(
+        scratch.path(),
+        &["convert", "x.pdparams", "y", "--to", "tar"],
+    );
     assert_eq!(code, 2);
-    let (code, out, _) = cli(&[
-        "convert",
-        "--json",
-        "corpus/cases/y_p3_pir_save_inference_model_prefix/model",
-        tmp("pir.safetensors").to_str().unwrap(),
-    ]);
+    let (code, out, _) = cli(
+        scratch.path(),
+        &[
+            "convert",
+            "--json",
+            "corpus/cases/y_p3_pir_save_inference_model_prefix/model",
+            scratch.path().join("pir.safetensors").to_str().unwrap(),
+        ],
+    );
     assert_eq!(code, 0);
     let j: J = serde_json::from_str(&out).unwrap();
     assert_eq!(j["input_format"], "prefix");
@@ -867,8 +905,9 @@ fn cli_refusal_exit_code_and_json_report() {
 /// convert wrote a pickle no unpickler can read; it must refuse instead.
 #[test]
 fn fuzz_skeleton_with_an_unhashable_key_is_refused() {
+    let scratch = tmp();
     let input = root().join("tests/data/convert_fuzz_unhashable_key.safetensors");
-    let out = tmp("fuzz_unhashable.pdparams");
+    let out = scratch.path().join("fuzz_unhashable.pdparams");
     let _ = std::fs::remove_file(&out);
     match run(&input, &out) {
         Err(ConvertError::Skeleton { reason, .. }) => {
@@ -883,11 +922,15 @@ fn fuzz_skeleton_with_an_unhashable_key_is_refused() {
 /// protocol 0, which the way back refuses; it records what `reencode` writes (2-4).
 #[test]
 fn fuzz_protocol0_pickle_round_trips_as_reencode_writes_it() {
+    let scratch = tmp();
     let input = root().join("tests/data/convert_fuzz_proto0.pdparams");
     let data = std::fs::read(&input).unwrap();
     let g = pdsave::pickle::decode(&data).unwrap();
     let want = pdsave::pickle::encode(&g, &pdsave::pickle::EncodeOptions::like(&g)).unwrap();
-    let (st, back) = (tmp("fuzz_proto0.safetensors"), tmp("fuzz_proto0.pdparams"));
+    let (st, back) = (
+        scratch.path().join("fuzz_proto0.safetensors"),
+        scratch.path().join("fuzz_proto0.pdparams"),
+    );
     run(&input, &st).unwrap();
     run(&st, &back).unwrap();
     assert_eq!(std::fs::read(&back).unwrap(), want);
@@ -898,8 +941,9 @@ fn fuzz_protocol0_pickle_round_trips_as_reencode_writes_it() {
 /// place; this one is refused and leaves no output.
 #[test]
 fn fuzz_skeleton_rebuilding_an_undecodable_pickle_is_refused() {
+    let scratch = tmp();
     let input = root().join("tests/data/convert_fuzz_bad_tensor_tuple.safetensors");
-    let out = tmp("fuzz_bad_tuple.pdparams");
+    let out = scratch.path().join("fuzz_bad_tuple.pdparams");
     let _ = std::fs::remove_file(&out);
     let e = run(&input, &out).unwrap_err();
     assert!(e.to_string().contains("does not decode"), "{e}");

@@ -83,19 +83,22 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Writes what `paddle.save(obj)` writes (the reference saver) to a temporary file.
-fn saved(obj: serde_json::Value, name: &str) -> std::path::PathBuf {
+/// Writes what `paddle.save(obj)` writes (the reference saver) to a file `name` in a
+/// temporary directory; the directory goes with the returned `TempDir`.
+fn saved(obj: serde_json::Value, name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     use pdsave::paddle::save::{save, SaveOptions, Saved};
     let g = pdsave::paddle::object::ObjGraph::from_json(&obj).unwrap();
     let Saved::Pickle(p) = save(&g, &SaveOptions::default()).unwrap() else {
         panic!("not a pickle")
     };
     let bytes = pdsave::pickle::encode(&p, &pdsave::pickle::EncodeOptions::like(&p)).unwrap();
-    let dir = std::env::temp_dir().join(format!("pdsave-inspect-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    let dir = tempfile::Builder::new()
+        .prefix("pdsave-inspect-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
@@ -121,7 +124,7 @@ fn stats_follow_the_spec_nan_ignored_inf_counted_bf16_read_as_bfloat16() {
     };
     let obj = serde_json::json!({"t": "dict", "items": [
         t("f", "float32", 5, &f), t("i", "int64", 3, &i), t("b", "bfloat16", 2, &bf)]});
-    let path = saved(obj, "stats.pdparams");
+    let (_dir, path) = saved(obj, "stats.pdparams");
     let r = pdsave::inspect::inspect_with(&path, pdsave::inspect::Options { stats: true }, &|_| {})
         .unwrap();
     let by = |p: &str| r.variables.iter().find(|v| v.path == p).unwrap();

@@ -87,9 +87,13 @@ fn rejecting_everything_fails_y_and_passes_n() {
         }
     }
     // Failure lists: listing the failures makes the run expected; a listed pass is flagged.
-    let list_path = std::env::temp_dir().join(format!("pdsave-failures-{}", std::process::id()));
-    std::fs::write(&list_path, failure_list(&results)).unwrap();
-    let listed = read_failure_list(&list_path);
+    let list = tempfile::Builder::new()
+        .prefix("pdsave-failures-")
+        .tempfile()
+        .unwrap();
+    let list_path = list.path();
+    std::fs::write(list_path, failure_list(&results)).unwrap();
+    let listed = read_failure_list(list_path);
     assert_eq!(listed.len(), 3);
     assert_eq!(unexpected(&results, &listed), (vec![], vec![]));
     let mut with_pass = listed.clone();
@@ -119,7 +123,11 @@ fn plain_mode_reads_exit_status() {
 
 #[test]
 fn a_timeout_kills_the_adapters_children_too() {
-    let f = std::env::temp_dir().join(format!("pdsave-child-{}", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("pdsave-child-")
+        .tempdir()
+        .unwrap();
+    let f = dir.path().join("pid");
     let cmd = format!("sleep 30 & echo $! > {}; wait", f.display());
     let mut imp = Subprocess::new("spawns", &cmd, Duration::from_millis(500));
     let results = run(&mut imp, &small()[..1], |_, _| {});

@@ -164,8 +164,11 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn path_corner_cases_raise_as_each_release_does() {
     let c = root().join("corpus/cases");
-    let tmp = std::env::temp_dir().join(format!("pdsave-corners-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
+    let scratch = tempfile::Builder::new()
+        .prefix("pdsave-corners-")
+        .tempdir()
+        .unwrap();
+    let tmp = scratch.path();
     let mut failures = Vec::new();
     for (release, file) in [(Release::P2_6_2, "2.6.2"), (Release::P3_3_1, "3.3.1")] {
         let want: J = serde_json::from_str(
@@ -251,6 +254,5 @@ fn path_corner_cases_raise_as_each_release_does() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -345,8 +345,8 @@ pub fn output_format(output: &Path, to: Option<Format>) -> Result<Format, Conver
 /// ```
 /// use pdsave::convert::{convert, ConvertOptions};
 /// let src = std::path::Path::new("corpus/cases/y_p3_proto4_bf16_state_dict/model.pdparams");
-/// let dir = std::env::temp_dir();
-/// let (st, back) = (dir.join("doc-bf16.safetensors"), dir.join("doc-bf16.pdparams"));
+/// let dir = tempfile::tempdir().unwrap();
+/// let (st, back) = (dir.path().join("bf16.safetensors"), dir.path().join("bf16.pdparams"));
 /// convert(src, &st, &ConvertOptions::default()).unwrap();
 /// // bfloat16 stays BF16 in safetensors, under the state-dict key.
 /// let bytes = std::fs::read(&st).unwrap();
