@@ -22,7 +22,16 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 "$fuzz_dir/seed.sh" >/dev/null
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+# The convert target works in /dev/shm/pdsave-fuzz-convert-PID (or $TMPDIR): remove those
+# of processes that have ended (a campaign running beside keeps its own).
+clean_scratch() {
+    local d
+    for d in /dev/shm/pdsave-fuzz-convert-* "${TMPDIR:-/tmp}"/pdsave-fuzz-convert-*; do
+        [ -e "$d" ] || continue
+        kill -0 "${d##*-}" 2>/dev/null || rm -rf "$d"
+    done
+}
+trap 'rm -rf "$logs"; clean_scratch' EXIT
 targets=${FUZZ_TARGETS:-$(cargo fuzz list --fuzz-dir "$fuzz_dir")}
 start=$(date +%s)
 if ! cargo fuzz build --fuzz-dir "$fuzz_dir" -s "$sanitizer" >"$logs/build" 2>&1; then
