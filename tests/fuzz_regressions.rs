@@ -632,3 +632,29 @@ fn a_one_byte_array_sharing_numpys_b_constant_decodes() {
     let g2 = decode(&b).unwrap();
     assert_eq!(encode(&g2, &EncodeOptions::like(&g2)).unwrap(), b);
 }
+
+/// `convert` fuzz target, merged main (2026-12-01): a pickle with an unhashable dict key
+/// (a list: CPython raises TypeError on load, L-FILE) converted to safetensors did not
+/// convert back ("a key or set item is not hashable"): the rebuilt skeleton now keeps it
+/// as the decoder does, and the round trip gives the input's bytes.
+#[test]
+fn an_unhashable_key_round_trips_through_safetensors() {
+    use pdsave::convert::{convert, ConvertOptions};
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.pdparams");
+    let bytes = b"\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x02]q\x02K\x01u.";
+    std::fs::write(&input, bytes).unwrap();
+    let g = decode(bytes).unwrap();
+    assert!(g.unhashable.is_some());
+    let (st, back) = (
+        d.path().join("mid.safetensors"),
+        d.path().join("back.pdparams"),
+    );
+    let opts = ConvertOptions::default();
+    convert(&input, &st, &opts).unwrap();
+    convert(&st, &back, &opts).unwrap();
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        encode(&g, &EncodeOptions::like(&g)).unwrap()
+    );
+}

@@ -322,9 +322,34 @@ fn truncation_and_garbage_name_their_offset() {
     // An unhashable dict key is CPython's TypeError, not malformed input: the file decodes
     // (reencode, inspect and convert read it) and paddle.load raises TypeError (L-FILE).
     let g = decode(b"\x80\x02}]K\x01s.").unwrap();
-    assert_eq!(g.unhashable, Some((6, "list")));
+    assert_eq!(
+        g.unhashable,
+        Some(pdsave::pickle::Unhashable {
+            offset: 6,
+            found: "list",
+            container: 0
+        })
+    );
     let e = load_pickle(b"\x80\x02}]K\x01s.", LoadOptions::default()).unwrap_err();
     assert_eq!(e.python_class(), Some(pdsave::rules::PyExc::TypeError));
+    // Re-encoded as written: the unhashable key is part of the value.
+    let re = encode(&g, &EncodeOptions::like(&g)).unwrap();
+    assert_eq!(re, b"\x80\x02}q\x00]q\x01K\x01s.");
+}
+
+#[test]
+fn an_unhashable_key_the_value_does_not_hold_is_not_dropped_by_reencoding() {
+    // {[]: 1} is built, popped, and an empty list is the result: CPython raises TypeError
+    // at the SETITEM (offset 6) all the same. The encoder writes only what the value holds,
+    // so re-encoding would give a file that loads: it refuses (found by fuzzing).
+    let b = b"\x80\x02}]K\x01s0].";
+    let g = decode(b).unwrap();
+    let e = load_pickle(b, LoadOptions::default()).unwrap_err();
+    assert_eq!(e.python_class(), Some(pdsave::rules::PyExc::TypeError));
+    match encode(&g, &EncodeOptions::like(&g)) {
+        Err(PickleError::Encode(m)) => assert!(m.contains("byte 6"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -393,6 +393,14 @@ fn rebuild_graph<'a>(
             });
         }
     }
+    // Kept exactly, as the pickle it came from had it (a set holding a Tensor, L-FILE).
+    if let Some(u) = g.unhashable {
+        report.notes.push(format!(
+            "the pickle holds an unhashable dict key or set item (a {}): paddle.load raises \
+             TypeError on it, as on the pickle this file was converted from",
+            u.found
+        ));
+    }
     if !aliases.is_empty() {
         report.notes.push(format!(
             "tensors repeating a shared array were not read (the first name of each array is): {}",

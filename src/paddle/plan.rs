@@ -228,7 +228,9 @@ impl Plan {
         };
         // `pickle.load` raises TypeError on an unhashable set item or dict key (L-FILE):
         // what `paddle.save` writes for a set holding a Tensor, or a Tensor dict key.
-        if let (Form::Pickle, Some((offset, found))) = (form, g.unhashable) {
+        if let (Form::Pickle, Some(crate::pickle::Unhashable { offset, found, .. })) =
+            (form, g.unhashable)
+        {
             let found = if found == "tuple" {
                 "numpy.ndarray"
             } else {

@@ -299,13 +299,18 @@ pub fn rebuild<'a>(
             _ => continue,
         };
         for k in keys {
+            // Kept as the decoder keeps it (a Tensor dict key, a list in a set): the
+            // rebuilt file raises TypeError on load as the original does (L-FILE).
             if !hashable(&g, k, &mut memo) {
-                if !matches!(g.node(k), Node::DynTensor { .. }) {
-                    return Err(format!(
-                        "node {i}: a key or set item (node {k}) is not hashable"
-                    ));
-                }
-                g.unhashable.get_or_insert((0, "numpy.ndarray"));
+                let found = match g.node(k) {
+                    Node::DynTensor { .. } => "numpy.ndarray",
+                    n => n.type_name(),
+                };
+                g.unhashable.get_or_insert(crate::pickle::Unhashable {
+                    offset: 0,
+                    found,
+                    container: i as NodeId,
+                });
             }
         }
     }

@@ -217,11 +217,20 @@ impl<'a> Vm<'a, '_> {
     /// The hash key of a dict key or set item; `None` for an unhashable one, which CPython's
     /// unpickler raises TypeError on (no code runs): the graph records it
     /// ([`Graph::unhashable`]) and keeps the item, so the file still decodes.
-    fn key_or_unhashable(&mut self, item: NodeId, i: &Instr) -> Result<Option<Key>, PickleError> {
+    fn key_or_unhashable(
+        &mut self,
+        item: NodeId,
+        container: NodeId,
+        i: &Instr,
+    ) -> Result<Option<Key>, PickleError> {
         match self.key(item, 0, i) {
             Ok(k) => Ok(Some(k)),
             Err(PickleError::Unhashable { offset, found, .. }) => {
-                self.g.unhashable.get_or_insert((offset, found));
+                self.g.unhashable.get_or_insert(crate::pickle::Unhashable {
+                    offset,
+                    found,
+                    container,
+                });
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -237,7 +246,7 @@ impl<'a> Vm<'a, '_> {
         v: NodeId,
         i: &Instr,
     ) -> Result<(), PickleError> {
-        let key = self.key_or_unhashable(k, i)?;
+        let key = self.key_or_unhashable(k, d, i)?;
         let len = match self.g.get(d) {
             Some(Node::Dict(items) | Node::OrderedDict(items)) => items.len(),
             _ => 0,
@@ -309,7 +318,7 @@ impl<'a> Vm<'a, '_> {
         item: NodeId,
         i: &Instr,
     ) -> Result<(), PickleError> {
-        let key = self.key_or_unhashable(item, i)?;
+        let key = self.key_or_unhashable(item, s, i)?;
         let len = match self.g.get(s) {
             Some(Node::Set(items) | Node::FrozenSet(items)) => items.len(),
             _ => 0,

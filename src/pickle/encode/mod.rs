@@ -74,6 +74,23 @@ pub fn encode_to<W: Write>(g: &Graph, opts: &EncodeOptions, out: W) -> Result<()
             opts.protocol
         )));
     }
+    // CPython raises TypeError at an unhashable key wherever it is; the encoder writes only
+    // what the value holds, so one outside it would vanish and the output load (L-FILE).
+    if let Some(u) = g.unhashable {
+        if !g
+            .reachable()
+            .get(u.container as usize)
+            .copied()
+            .unwrap_or(false)
+        {
+            return Err(PickleError::Encode(format!(
+                "the unhashable {} key or set item at byte {} is in an object the loaded value \
+                 does not hold: re-encoding would drop it, and the output would load where \
+                 this file raises TypeError",
+                u.found, u.offset
+            )));
+        }
+    }
     let mut e = Enc {
         g,
         proto: opts.protocol,
