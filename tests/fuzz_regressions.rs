@@ -658,3 +658,21 @@ fn an_unhashable_key_round_trips_through_safetensors() {
         encode(&g, &EncodeOptions::like(&g)).unwrap()
     );
 }
+
+/// `reencode_identity` fuzz target, merged main (2026-12-01): a Python 2 pickle whose only
+/// byte string is not part of the value re-encoded in Python 2's dialect (LONG1 for a
+/// `long` 5), but decoding that output lost the dialect (no STRING opcode left), so the
+/// third encoding wrote BININT1. A LONG1 of a value that fits 32 bits, or INT at protocol
+/// 2, is Python 2's too: the encoding is canonical again.
+#[test]
+fn python2_dialect_survives_a_reencoding_without_byte_strings() {
+    // PROTO 2; SHORT_BINSTRING 'x'; POP; EMPTY_DICT; BINUNICODE 'a'; LONG1 5; SETITEM; STOP
+    let b = b"\x80\x02U\x01x0}X\x01\x00\x00\x00a\x8a\x01\x05s.";
+    let g1 = decode(b).unwrap();
+    assert!(g1.dialect.python2);
+    let e2 = encode(&g1, &EncodeOptions::like(&g1)).unwrap();
+    assert!(e2.windows(3).any(|w| w == b"\x8a\x01\x05"), "{e2:?}");
+    let g2 = decode(&e2).unwrap();
+    assert!(g2.dialect.python2);
+    assert_eq!(encode(&g2, &EncodeOptions::like(&g2)).unwrap(), e2);
+}

@@ -217,10 +217,16 @@ impl<'a> Vm<'a, '_> {
         self.g.dialect.byte_strs.insert(id);
     }
 
-    /// The node just pushed was written as a `long`.
+    /// The node just pushed was written as a `long`. One that fits 32 bits is Python 2's
+    /// (its `long` type; CPython 3 writes BININT for every int that fits).
     fn long(&mut self) {
         let id = (self.g.nodes.len() - 1) as NodeId;
         self.g.dialect.longs.insert(id);
+        if let Some(Node::Int(PyInt::Small(v))) = self.g.nodes.last() {
+            if i32::try_from(*v).is_ok() {
+                self.g.dialect.python2 = true;
+            }
+        }
     }
 
     /// Pushes None (0), False (1) or True (2), one node each.
@@ -431,6 +437,10 @@ impl<'a> Vm<'a, '_> {
                     b"01" => Node::Bool(true),
                     _ => Node::Int(self.int_text(i, t)?),
                 };
+                // At protocol 2 only Python 2 writes INT (an `int` past 32 bits).
+                if self.g.protocol >= 2 && matches!(n, Node::Int(_)) {
+                    self.g.dialect.python2 = true;
+                }
                 self.push_new(n)
             }
             LONG => {
