@@ -91,6 +91,41 @@ fn a_list_referenced_a_million_times_is_too_large() {
 }
 
 #[test]
+fn a_list_of_a_million_and_a_half_nones_is_no_blow_up() {
+    // None is one node (Python's singleton) referenced from every item: the budget counts
+    // the file's references too, so the list is viewed (paddle.load returns it) and check
+    // has no A-LARGE. (Counting nodes only, 2 nodes gave a budget of 1,000,016.)
+    let n = 1_500_000;
+    let mut b = b"\x80\x04]\x94".to_vec();
+    for _ in 0..n / 1000 {
+        b.push(b'(');
+        b.extend(std::iter::repeat_n(b'N', 1000));
+        b.push(b'e');
+    }
+    b.push(b'.');
+    let g = decode(&b).unwrap();
+    assert_eq!(g.nodes.len(), 2);
+    let v = view(&load_file_bytes(&b, LoadOptions::default())).unwrap();
+    let items = v["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), n);
+    assert!(items.iter().all(|x| x["t"] == "none"), "{}", items[0]);
+    let findings = classify_graph(&g);
+    assert!(
+        findings.iter().all(|f| f.rule != Rule::ALarge),
+        "{findings:?}"
+    );
+    // inspect lists the first values only, without making an entry for each item first
+    // (it held 143 bytes an item: 573 MiB for 4 million).
+    let src = pdsave::source::Source::from_bytes("nones.pkl", b.clone());
+    let r = pdsave::inspect::inspect_source(&src, Default::default(), &|_| {}).unwrap();
+    assert_eq!(r.values.len(), pdsave::inspect::MAX_VALUES);
+    assert_eq!(
+        (r.values[199].path.as_str(), r.values[199].value.as_str()),
+        ("199", "None")
+    );
+}
+
+#[test]
 fn a_big_str_shared_half_a_million_times_is_too_large() {
     // fuzz (found while checking the fan-out bound): the view copied a 1 MiB str for each
     // of 2^19 BINGETs of a 2 MiB file (512 GiB). The budget counts data bytes too.
