@@ -694,17 +694,23 @@ fn pickle_values(g: &Graph) -> Vec<ValueEntry> {
     let Ok(l) = crate::paddle::Loaded::borrowed(g, LoadForm::Pickle, opts) else {
         return vec![];
     };
-    crate::checkpoint::entries_of(&l)
-        .into_iter()
-        .filter_map(|e| match e.value {
-            crate::checkpoint::EntryValue::Value(v) => Some(ValueEntry {
+    // The first MAX_VALUES, never every entry: a list of millions of Nones is millions of
+    // entries.
+    let mut out = Vec::new();
+    crate::checkpoint::for_each_entry(&l, |e| {
+        if let crate::checkpoint::EntryValue::Value(v) = e.value {
+            out.push(ValueEntry {
                 path: e.key,
                 value: crate::show::repr(&v, 120),
-            }),
-            _ => None,
-        })
-        .take(MAX_VALUES)
-        .collect()
+            });
+        }
+        if out.len() < MAX_VALUES {
+            std::ops::ControlFlow::Continue(())
+        } else {
+            std::ops::ControlFlow::Break(())
+        }
+    });
+    out
 }
 
 /// The report of a pickle; the arrays' data borrow from the graph.
