@@ -105,6 +105,22 @@ impl<'a> Vm<'a, '_> {
             found: n.type_name(),
         };
         let n = self.node(id);
+        let len = match n {
+            Node::Str(s) => s.len(),
+            Node::WStr(b) | Node::Bytes(b) => b.len(),
+            _ => 0,
+        };
+        let cost = 1 + len as u64 / 64;
+        match self.key_left.get().checked_sub(cost) {
+            Some(left) => self.key_left.set(left),
+            None => {
+                return Err(PickleError::Limit {
+                    offset: i.offset,
+                    what: "cost of hashing keys (shared tuples expand: Python hashes every path)",
+                    limit: self.key_limit,
+                })
+            }
+        }
         Ok(match n {
             Node::None => Key::None,
             Node::Bool(b) => Key::Small(*b as i64),
@@ -157,6 +173,171 @@ impl<'a> Vm<'a, '_> {
             ),
             other => return Err(unhashable(other)),
         })
+    }
+}
+
+/// What hashing all the dict keys and set items of a pickle of `len` bytes may cost, in
+/// key nodes built (a str or bytes counts one more per 64 bytes): 16 a byte plus a million
+/// (P-LIMIT). A key the file spells out costs about what its bytes hold.
+pub(super) fn key_budget(len: usize) -> u64 {
+    (len as u64).saturating_mul(16).saturating_add(1_000_000)
+}
+
+/// Dicts and sets: Python's replace-on-equal-key through the index of hashed keys.
+impl<'a> Vm<'a, '_> {
+    /// Inserts into a dict node with Python's semantics: an equal key keeps its place and
+    /// its first key object, the value is replaced.
+    pub(super) fn dict_set(
+        &mut self,
+        d: NodeId,
+        k: NodeId,
+        v: NodeId,
+        i: &Instr,
+    ) -> Result<(), PickleError> {
+        // Not a dict: Python's SETITEM fails before it hashes the key.
+        let len = match self.g.get(d) {
+            Some(Node::Dict(items) | Node::OrderedDict(items)) => items.len(),
+            Some(other) => {
+                return Err(PickleError::BadType {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                    expected: "dict",
+                    found: other.type_name(),
+                })
+            }
+            None => {
+                return Err(PickleError::StackUnderflow {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                })
+            }
+        };
+        let key = self.key(k, 0, i)?;
+        let pos = self.index_lookup(d, &key, len, i);
+        let items = match self.g.nodes.get_mut(d as usize) {
+            Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
+            Some(other) => {
+                return Err(PickleError::BadType {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                    expected: "dict",
+                    found: other.type_name(),
+                })
+            }
+            None => {
+                return Err(PickleError::StackUnderflow {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                })
+            }
+        };
+        match pos {
+            Some(p) => {
+                if let Some(slot) = items.get_mut(p) {
+                    slot.1 = v;
+                }
+            }
+            None => items.push((k, v)),
+        }
+        Ok(())
+    }
+
+    /// The position of a key equal to `key` in container `c` (a dict's keys, a set's
+    /// items); when there is none, `key` is recorded at position `len` (the caller appends).
+    pub(super) fn index_lookup(
+        &mut self,
+        c: NodeId,
+        key: &Key,
+        len: usize,
+        i: &Instr,
+    ) -> Option<usize> {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(key);
+        let mut table = self.index.remove(&c).unwrap_or_default();
+        let found = table
+            .find(h, |&(hh, pos)| {
+                hh == h && self.key_at(c, pos as usize, i).as_ref() == Some(key)
+            })
+            .map(|&(_, p)| p as usize);
+        if found.is_none() {
+            table.insert_unique(h, (h, len as u32), |&(hh, _)| hh);
+        }
+        self.index.insert(c, table);
+        found
+    }
+
+    /// The key of the item at `pos` of a dict or set.
+    pub(super) fn key_at(&self, c: NodeId, pos: usize, i: &Instr) -> Option<Key> {
+        let k = match self.g.get(c)? {
+            Node::Dict(p) | Node::OrderedDict(p) => p.get(pos)?.0,
+            Node::Set(v) | Node::FrozenSet(v) => *v.get(pos)?,
+            _ => return None,
+        };
+        self.key(k, 0, i).ok()
+    }
+
+    pub(super) fn set_add(
+        &mut self,
+        s: NodeId,
+        item: NodeId,
+        i: &Instr,
+    ) -> Result<(), PickleError> {
+        let key = self.key(item, 0, i)?;
+        let len = match self.g.get(s) {
+            Some(Node::Set(items) | Node::FrozenSet(items)) => items.len(),
+            _ => 0,
+        };
+        if self.index_lookup(s, &key, len, i).is_some() {
+            return Ok(());
+        }
+        match self.g.nodes.get_mut(s as usize) {
+            Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
+                items.push(item);
+                Ok(())
+            }
+            Some(other) => Err(PickleError::BadType {
+                offset: i.offset,
+                opcode: i.op.name(),
+                expected: "set",
+                found: other.type_name(),
+            }),
+            None => Err(PickleError::StackUnderflow {
+                offset: i.offset,
+                opcode: i.op.name(),
+            }),
+        }
+    }
+
+    pub(super) fn new_set(
+        &mut self,
+        frozen: bool,
+        items: &[NodeId],
+        i: &Instr,
+    ) -> Result<NodeId, PickleError> {
+        let id = self.add(if frozen {
+            Node::FrozenSet(Vec::new())
+        } else {
+            Node::Set(Vec::new())
+        });
+        for &it in items {
+            self.set_add(id, it, i)?;
+        }
+        Ok(id)
+    }
+
+    pub(super) fn new_dict(&mut self, items: &[NodeId], i: &Instr) -> Result<NodeId, PickleError> {
+        if !items.len().is_multiple_of(2) {
+            return Err(PickleError::BadArgument {
+                offset: i.offset,
+                opcode: i.op.name(),
+                reason: "odd number of items",
+            });
+        }
+        let id = self.add(Node::Dict(Vec::new()));
+        for kv in items.chunks_exact(2) {
+            self.dict_set(id, kv[0], kv[1], i)?;
+        }
+        Ok(id)
     }
 }
 

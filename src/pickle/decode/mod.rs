@@ -17,7 +17,7 @@ pub(crate) mod memo;
 mod reduce;
 mod text;
 
-use key::Key;
+use key::key_budget;
 use memo::Memo;
 pub use text::is_surrogatepass;
 pub(crate) use text::{escape_decode, lossy, raw_unicode_escape, PyText};
@@ -79,6 +79,8 @@ pub fn decode_with<'a>(data: &'a [u8], limits: &Limits) -> Result<Graph<'a>, Pic
         seen_proto: false,
         moved: Vec::new(),
         singletons: [None; 3],
+        key_left: std::cell::Cell::new(key_budget(data.len())),
+        key_limit: key_budget(data.len()),
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
@@ -151,6 +153,11 @@ struct Vm<'a, 'l> {
     /// The one node of None, False and True (Python's singletons): a pickle of a million
     /// Nones is a million stack slots, not a million nodes (P-LIMIT).
     singletons: [Option<NodeId>; 3],
+    /// What hashing keys may still cost ([`key_budget`]): a key is built by following
+    /// every path of a tuple, as Python hashes it, and shared tuples (DUP, the memo) make
+    /// that exponential in the input.
+    key_left: std::cell::Cell<u64>,
+    key_limit: u64,
 }
 
 fn arg_int(i: &Instr) -> i64 {
@@ -232,130 +239,6 @@ impl<'a> Vm<'a, '_> {
             offset: i.offset,
             opcode: i.op.name(),
         })
-    }
-
-    /// Inserts into a dict node with Python's semantics: an equal key keeps its place and
-    /// its first key object, the value is replaced.
-    fn dict_set(&mut self, d: NodeId, k: NodeId, v: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key(k, 0, i)?;
-        let len = match self.g.get(d) {
-            Some(Node::Dict(items) | Node::OrderedDict(items)) => items.len(),
-            _ => 0,
-        };
-        let pos = self.index_lookup(d, &key, len, i);
-        let items = match self.g.nodes.get_mut(d as usize) {
-            Some(Node::Dict(items)) | Some(Node::OrderedDict(items)) => items,
-            Some(other) => {
-                return Err(PickleError::BadType {
-                    offset: i.offset,
-                    opcode: i.op.name(),
-                    expected: "dict",
-                    found: other.type_name(),
-                })
-            }
-            None => {
-                return Err(PickleError::StackUnderflow {
-                    offset: i.offset,
-                    opcode: i.op.name(),
-                })
-            }
-        };
-        match pos {
-            Some(p) => {
-                if let Some(slot) = items.get_mut(p) {
-                    slot.1 = v;
-                }
-            }
-            None => items.push((k, v)),
-        }
-        Ok(())
-    }
-
-    /// The position of a key equal to `key` in container `c` (a dict's keys, a set's
-    /// items); when there is none, `key` is recorded at position `len` (the caller appends).
-    fn index_lookup(&mut self, c: NodeId, key: &Key, len: usize, i: &Instr) -> Option<usize> {
-        use std::hash::BuildHasher;
-        let h = self.hasher.hash_one(key);
-        let mut table = self.index.remove(&c).unwrap_or_default();
-        let found = table
-            .find(h, |&(hh, pos)| {
-                hh == h && self.key_at(c, pos as usize, i).as_ref() == Some(key)
-            })
-            .map(|&(_, p)| p as usize);
-        if found.is_none() {
-            table.insert_unique(h, (h, len as u32), |&(hh, _)| hh);
-        }
-        self.index.insert(c, table);
-        found
-    }
-
-    /// The key of the item at `pos` of a dict or set.
-    fn key_at(&self, c: NodeId, pos: usize, i: &Instr) -> Option<Key> {
-        let k = match self.g.get(c)? {
-            Node::Dict(p) | Node::OrderedDict(p) => p.get(pos)?.0,
-            Node::Set(v) | Node::FrozenSet(v) => *v.get(pos)?,
-            _ => return None,
-        };
-        self.key(k, 0, i).ok()
-    }
-
-    fn set_add(&mut self, s: NodeId, item: NodeId, i: &Instr) -> Result<(), PickleError> {
-        let key = self.key(item, 0, i)?;
-        let len = match self.g.get(s) {
-            Some(Node::Set(items) | Node::FrozenSet(items)) => items.len(),
-            _ => 0,
-        };
-        if self.index_lookup(s, &key, len, i).is_some() {
-            return Ok(());
-        }
-        match self.g.nodes.get_mut(s as usize) {
-            Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
-                items.push(item);
-                Ok(())
-            }
-            Some(other) => Err(PickleError::BadType {
-                offset: i.offset,
-                opcode: i.op.name(),
-                expected: "set",
-                found: other.type_name(),
-            }),
-            None => Err(PickleError::StackUnderflow {
-                offset: i.offset,
-                opcode: i.op.name(),
-            }),
-        }
-    }
-
-    fn new_set(
-        &mut self,
-        frozen: bool,
-        items: &[NodeId],
-        i: &Instr,
-    ) -> Result<NodeId, PickleError> {
-        let id = self.add(if frozen {
-            Node::FrozenSet(Vec::new())
-        } else {
-            Node::Set(Vec::new())
-        });
-        for &it in items {
-            self.set_add(id, it, i)?;
-        }
-        Ok(id)
-    }
-
-    fn new_dict(&mut self, items: &[NodeId], i: &Instr) -> Result<NodeId, PickleError> {
-        if !items.len().is_multiple_of(2) {
-            return Err(PickleError::BadArgument {
-                offset: i.offset,
-                opcode: i.op.name(),
-                reason: "odd number of items",
-            });
-        }
-        let id = self.add(Node::Dict(Vec::new()));
-        for kv in items.chunks_exact(2) {
-            self.dict_set(id, kv[0], kv[1], i)?;
-        }
-        Ok(id)
     }
 
     fn memo_put(&mut self, idx: u64, i: &Instr) -> Result<(), PickleError> {
