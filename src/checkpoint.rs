@@ -17,6 +17,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use crate::dtype::DType;
@@ -283,23 +284,48 @@ pub fn entries_of<'a>(l: &'a Loaded<'a>) -> Vec<Entry<'a>> {
     out
 }
 
+/// Calls `f` on each entry of a loaded value, in [`entries_of`]'s order, until it breaks:
+/// the first few entries of a huge value without holding them all.
+pub fn for_each_entry<'a>(l: &'a Loaded<'a>, mut f: impl FnMut(Entry<'a>) -> ControlFlow<()>) {
+    let _ = visit(l.root(), String::new(), &mut f, 0);
+}
+
 fn flatten<'a>(item: Item<'a>, key: String, out: &mut Vec<Entry<'a>>, depth: usize) {
+    let _ = visit(
+        item,
+        key,
+        &mut |e| {
+            out.push(e);
+            ControlFlow::Continue(())
+        },
+        depth,
+    );
+}
+
+fn visit<'a>(
+    item: Item<'a>,
+    key: String,
+    f: &mut dyn FnMut(Entry<'a>) -> ControlFlow<()>,
+    depth: usize,
+) -> ControlFlow<()> {
     crate::deep(|| {
         if depth > MAX_DEPTH {
-            return;
+            return ControlFlow::Continue(());
         }
         match item {
             Item::Dict(m) | Item::OrderedDict(m) if !m.is_empty() => {
                 for (i, (k, v)) in m.iter().enumerate() {
-                    flatten(v, join(&key, &key_part(&k, i)), out, depth + 1);
+                    visit(v, join(&key, &key_part(&k, i)), f, depth + 1)?;
                 }
+                ControlFlow::Continue(())
             }
             Item::List(s) | Item::Tuple(s) if !s.is_empty() => {
                 for (i, v) in s.iter().enumerate() {
-                    flatten(v, join(&key, &i.to_string()), out, depth + 1);
+                    visit(v, join(&key, &i.to_string()), f, depth + 1)?;
                 }
+                ControlFlow::Continue(())
             }
-            Item::Tensor { dtype, array, name } => out.push(Entry {
+            Item::Tensor { dtype, array, name } => f(Entry {
                 key,
                 value: EntryValue::Array {
                     dtype,
@@ -308,7 +334,7 @@ fn flatten<'a>(item: Item<'a>, key: String, out: &mut Vec<Entry<'a>>, depth: usi
                     array,
                 },
             }),
-            Item::NdArray(array) => out.push(Entry {
+            Item::NdArray(array) => f(Entry {
                 key,
                 value: EntryValue::Array {
                     dtype: array.dtype,
@@ -317,7 +343,7 @@ fn flatten<'a>(item: Item<'a>, key: String, out: &mut Vec<Entry<'a>>, depth: usi
                     array,
                 },
             }),
-            other => out.push(Entry {
+            other => f(Entry {
                 key,
                 value: EntryValue::Value(other),
             }),

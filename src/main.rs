@@ -316,7 +316,7 @@ says); 1 unexpected results.\n\nExample:\n  pdsave validate --impl pdsave --impl
 fn main() -> ExitCode {
     // Ctrl-C or SIGTERM during a write: remove its temporary, leave the output as it was.
     let _ = ctrlc::set_handler(|| {
-        pdsave::write::remove_temporaries();
+        pdsave::write::on_signal();
         std::process::exit(130);
     });
     cli::run(Cli::parse())

@@ -14,7 +14,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Why an output was not written. Each names the output.
@@ -69,8 +69,18 @@ fn unregister(p: &Path) {
     }
 }
 
-/// Removes every temporary still registered (for a signal handler: the process is about
-/// to end). Returns how many were removed.
+/// Set by [`remove_temporaries`]: a signal handler is ending the process.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// For a signal handler that then ends the process: removes every temporary still
+/// registered ([`remove_temporaries`]). A write that fails from then on (its temporary gone)
+/// waits for the handler to end the process instead of reporting an error of its own.
+pub fn on_signal() -> usize {
+    ENDING.store(true, Ordering::SeqCst);
+    remove_temporaries()
+}
+
+/// Removes every temporary still registered. Returns how many were removed.
 pub fn remove_temporaries() -> usize {
     let list = match TEMPORARIES.lock() {
         Ok(mut t) => std::mem::take(&mut *t),
@@ -175,6 +185,11 @@ pub fn write_file(
     let r = fill(output, &tmp, file, write, check);
     if r.is_err() {
         let _ = std::fs::remove_file(&tmp);
+        // Interrupted: the handler removed the temporary under us and exits with its own
+        // status (130); an error here would race it to exit with 1.
+        while ENDING.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
     unregister(&tmp);
     r

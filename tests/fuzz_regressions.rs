@@ -13,7 +13,7 @@ use pdsave::paddle::file::load_file_bytes;
 use pdsave::paddle::object::{Obj, ObjGraph, Tensor, TensorKind};
 use pdsave::paddle::save::{save, SaveOptions, Saved};
 use pdsave::paddle::{load_graph, load_pickle, LoadError, LoadOptions};
-use pdsave::pickle::{decode, encode, EncodeOptions, Node, PyInt};
+use pdsave::pickle::{decode, encode, EncodeOptions, Node, PickleError, PyInt};
 use pdsave::program::{parse_program_desc, summarize_program};
 use pdsave::rules::Rule;
 use pdsave::tensor_stream::{
@@ -88,6 +88,87 @@ fn a_list_referenced_a_million_times_is_too_large() {
     assert_eq!(g.nodes.len(), 18);
     quick("load", || too_large(load_graph(&g, LoadOptions::default())));
     quick("classify", || classify_graph(&g));
+}
+
+#[test]
+fn a_list_of_a_million_and_a_half_nones_is_no_blow_up() {
+    // None is one node (Python's singleton) referenced from every item: the budget counts
+    // the file's references too, so the list is viewed (paddle.load returns it) and check
+    // has no A-LARGE. (Counting nodes only, 2 nodes gave a budget of 1,000,016.)
+    let n = 1_500_000;
+    let mut b = b"\x80\x04]\x94".to_vec();
+    for _ in 0..n / 1000 {
+        b.push(b'(');
+        b.extend(std::iter::repeat_n(b'N', 1000));
+        b.push(b'e');
+    }
+    b.push(b'.');
+    let g = decode(&b).unwrap();
+    assert_eq!(g.nodes.len(), 2);
+    let v = view(&load_file_bytes(&b, LoadOptions::default())).unwrap();
+    let items = v["result"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), n);
+    assert!(items.iter().all(|x| x["t"] == "none"), "{}", items[0]);
+    let findings = classify_graph(&g);
+    assert!(
+        findings.iter().all(|f| f.rule != Rule::ALarge),
+        "{findings:?}"
+    );
+    // inspect lists the first values only, without making an entry for each item first
+    // (it held 143 bytes an item: 573 MiB for 4 million).
+    let src = pdsave::source::Source::from_bytes("nones.pkl", b.clone());
+    let r = pdsave::inspect::inspect_source(&src, Default::default(), &|_| {}).unwrap();
+    assert_eq!(r.values.len(), pdsave::inspect::MAX_VALUES);
+    assert_eq!(
+        (r.values[199].path.as_str(), r.values[199].value.as_str()),
+        ("199", "None")
+    );
+}
+
+#[test]
+fn a_key_of_shared_tuples_is_a_limit_not_an_exponential_hash() {
+    // fuzz (paddle_load, OOM: 3 GB and 7 s from 1149 bytes): DUP and TUPLE2 double a tuple
+    // at two bytes a level, and hashing it as a key followed every path. CPython hashes
+    // every path too (it hangs); pdsave's key budget refuses it (P-LIMIT).
+    let mut key = b"N".to_vec();
+    for _ in 0..40 {
+        key.extend_from_slice(b"2\x86"); // DUP; TUPLE2: (x, x)
+    }
+    let b = [&b"\x80\x04}"[..], &key, b"Ns."].concat();
+    let t = std::time::Instant::now();
+    let e = decode(&b).unwrap_err();
+    assert!(
+        matches!(e, PickleError::Limit { offset: 85, limit, .. } if limit == 1_000_000 + 16 * 87),
+        "{e:?}"
+    );
+    assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+    // As a set item too (FROZENSET of it).
+    let b = [&b"\x80\x04("[..], &key, b"\x91."].concat();
+    assert!(matches!(decode(&b), Err(PickleError::Limit { .. })));
+    // SETITEM on a tuple fails before hashing the key, as CPython's does (TypeError: 'tuple'
+    // object does not support item assignment): the fuzz input itself.
+    let b = [&b"\x80\x04)"[..], &key, b"Ns."].concat();
+    assert!(matches!(
+        decode(&b),
+        Err(PickleError::BadType {
+            opcode: "SETITEM",
+            expected: "dict",
+            found: "tuple",
+            ..
+        })
+    ));
+    let art = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/paddle_load_fuzz_shared_tuple_key.pkl"),
+    )
+    .unwrap();
+    assert!(matches!(
+        decode(&art),
+        Err(PickleError::BadType { offset: 626, .. })
+    ));
+    for (_, lo) in LoadOptions::SETS {
+        let _ = view(&load_file_bytes(&art, lo));
+    }
 }
 
 #[test]

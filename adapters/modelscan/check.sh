@@ -22,7 +22,15 @@ path="$1"
 source "$here/../targets.sh"
 pdsave_targets "$path"
 worst=0
+tmpdir=""
+trap '[[ -n "$tmpdir" ]] && rm -rf "$tmpdir"' EXIT
 for t in "${targets[@]}"; do
+  # PDSAVE_SCAN_AS_PKL=1: scan a copy named .pkl (modelscan picks its scanner by extension).
+  if [[ -n "${PDSAVE_SCAN_AS_PKL:-}" && -f "$t" ]]; then
+    tmpdir=${tmpdir:-$(mktemp -d)}
+    cp "$t" "$tmpdir/$(basename "$t").pkl"
+    t="$tmpdir/$(basename "$t").pkl"
+  fi
   echo "== modelscan -p $t" >&2
   "$bin" -p "$t" >&2 2>&1
   rc=$?

@@ -26,6 +26,24 @@ impl Out {
             std::process::exit(1);
         }
     }
+    /// Streams to stdout through `write` (a buffer of 64 KiB, never the whole output); a
+    /// closed pipe ends the program quietly, as [`Out::bytes`]. `write`'s own error (the
+    /// output it could not make) is returned; stdout's errors end the program.
+    pub fn stream<E>(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> Result<std::io::Result<()>, E>,
+    ) -> Result<(), E> {
+        let mut o = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let r = write(&mut o)?.and_then(|()| o.flush());
+        if let Err(e) = r {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            self.error(&format!("writing standard output: {e}"));
+            std::process::exit(1);
+        }
+        Ok(())
+    }
     pub fn text(&self, s: &str) {
         self.bytes(s.as_bytes());
     }

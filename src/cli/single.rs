@@ -91,12 +91,19 @@ pub fn view(input: &Input, opts: LoadOptions, pretty: bool, out: &Out) -> Result
         bar.finish_and_clear();
         out.line(&serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        let mut buf = Vec::new();
-        let w = pdsave::view::write_view(&loaded, &mut buf, &done).map_err(rejected)?;
-        bar.finish_and_clear();
-        w.map_err(|e| format!("{name}: writing the view: {e}"))?;
-        buf.push(b'\n');
-        out.bytes(&buf);
+        // Streamed: the JSON of millions of items is never held (a rejection comes before
+        // the first byte, when the view is prepared).
+        out.stream(|w| {
+            let r = pdsave::view::write_view(&loaded, &mut *w, &done).map_err(rejected)?;
+            bar.finish_and_clear();
+            match r {
+                // The view's own error (serde's "data" errors), not stdout's.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    Err(format!("{name}: writing the view: {e}"))
+                }
+                r => Ok(r.and_then(|()| w.write_all(b"\n"))),
+            }
+        })?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@
 mod archive;
 mod large;
 mod render;
+mod values;
 
 use archive::archive_report;
 
@@ -716,29 +717,6 @@ fn slice_in<'a>(whole: &'a [u8], part: &[u8]) -> &'a [u8] {
     whole.get(start..start + part.len()).unwrap_or(&[])
 }
 
-/// The non-array entries of what `paddle.load(path, return_numpy=True)` gives (none when it
-/// raises: the warnings say why).
-fn pickle_values(g: &Graph) -> Vec<ValueEntry> {
-    let opts = crate::paddle::LoadOptions {
-        return_numpy: true,
-        ..Default::default()
-    };
-    let Ok(l) = crate::paddle::Loaded::borrowed(g, LoadForm::Pickle, opts) else {
-        return vec![];
-    };
-    crate::checkpoint::entries_of(&l)
-        .into_iter()
-        .filter_map(|e| match e.value {
-            crate::checkpoint::EntryValue::Value(v) => Some(ValueEntry {
-                path: e.key,
-                value: crate::show::repr(&v, 120),
-            }),
-            _ => None,
-        })
-        .take(MAX_VALUES)
-        .collect()
-}
-
 /// The report of a pickle; the arrays' data borrow from the graph.
 fn pickle_report<'a>(path: &Path, format: Format, g: &'a Graph<'_>) -> (Report, Vec<Found<'a>>) {
     let plan = Plan::new(g, LoadForm::Pickle);
@@ -765,7 +743,7 @@ fn pickle_report<'a>(path: &Path, format: Format, g: &'a Graph<'_>) -> (Report, 
         numpy: g.flavour.map(|f| f.label()),
         variables: vec![],
         program: None,
-        values: pickle_values(g),
+        values: values::pickle_values(g),
         warnings,
     };
     (report, found)

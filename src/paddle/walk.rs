@@ -51,11 +51,25 @@ pub fn cost(n: &Node) -> u64 {
     1 + len as u64 / BYTES_PER_UNIT
 }
 
+/// How many children a node refers to (the references [`child_at`] yields).
+fn references(n: &Node) -> u64 {
+    let k = match n {
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.len(),
+        Node::Dict(p) | Node::OrderedDict(p) => 2 * p.len(),
+        Node::DynTensor { .. } => 2,
+        Node::StaticTensor { .. } | Node::NdArray(_) | Node::NpScalar(_) => 1,
+        _ => 0,
+    };
+    k as u64
+}
+
 /// The budget of a walk over the whole loaded value (P-LIMIT): eight times the graph's own
-/// cost (each node and its data counted once) plus a million. Shared references (the memo)
-/// may repeat a value, but not blow a small file up into gigabytes of view.
+/// cost (each node and its data counted once, and each reference to a child, as the file
+/// spells each out) plus a million. Shared references (the memo) may repeat a value, but
+/// not blow a small file up into gigabytes of view; a list of four million `None`s (one
+/// node, Python's singleton, referenced four million times) is no blow-up.
 pub fn value_budget(g: &Graph) -> u64 {
-    let own: u64 = g.nodes.iter().map(cost).sum();
+    let own: u64 = g.nodes.iter().map(|n| cost(n) + references(n)).sum();
     own.saturating_mul(8).saturating_add(1_000_000)
 }
 

@@ -108,6 +108,22 @@ impl<'a> Vm<'a, '_> {
             found: n.type_name(),
         };
         let n = self.node(id);
+        let len = match n {
+            Node::Str(s) => s.len(),
+            Node::WStr(b) | Node::Bytes(b) => b.len(),
+            _ => 0,
+        };
+        let cost = 1 + len as u64 / 64;
+        match self.key_left.get().checked_sub(cost) {
+            Some(left) => self.key_left.set(left),
+            None => {
+                return Err(PickleError::Limit {
+                    offset: i.offset,
+                    what: "cost of hashing keys (shared tuples expand: Python hashes every path)",
+                    limit: self.key_limit,
+                })
+            }
+        }
         Ok(match n {
             Node::None => Key::None,
             Node::Bool(b) => Key::Small(*b as i64),
@@ -180,39 +196,14 @@ impl<'a> Vm<'a, '_> {
     }
 }
 
-pub(super) fn scalar_key(d: DtypeNode, data: &[u8]) -> Option<Key> {
-    let le = crate::numpy::to_little_endian(d.dtype, d.order, data);
-    let b = le.as_ref();
-    let arr = |n: usize| -> Option<[u8; 8]> {
-        let mut a = [0u8; 8];
-        a.get_mut(..n)?.copy_from_slice(b.get(..n)?);
-        Some(a)
-    };
-    Some(match d.dtype {
-        DType::Bool => int_key(BigInt::from((*b.first()? != 0) as u8)),
-        DType::Int8 => int_key(BigInt::from(*b.first()? as i8)),
-        DType::UInt8 => int_key(BigInt::from(*b.first()?)),
-        DType::Int16 => int_key(BigInt::from(i16::from_le_bytes(
-            arr(2)?[..2].try_into().ok()?,
-        ))),
-        DType::UInt16 => int_key(BigInt::from(u16::from_le_bytes(
-            arr(2)?[..2].try_into().ok()?,
-        ))),
-        DType::Int32 => int_key(BigInt::from(i32::from_le_bytes(
-            arr(4)?[..4].try_into().ok()?,
-        ))),
-        DType::UInt32 => int_key(BigInt::from(u32::from_le_bytes(
-            arr(4)?[..4].try_into().ok()?,
-        ))),
-        DType::Int64 => int_key(BigInt::from(i64::from_le_bytes(arr(8)?))),
-        DType::UInt64 => int_key(BigInt::from(u64::from_le_bytes(arr(8)?))),
-        DType::Float32 => float_key(f32::from_le_bytes(arr(4)?[..4].try_into().ok()?) as f64),
-        DType::Float64 => float_key(f64::from_le_bytes(arr(8)?)),
-        _ => return None,
-    })
+/// What hashing all the dict keys and set items of a pickle of `len` bytes may cost, in
+/// key nodes built (a str or bytes counts one more per 64 bytes): 16 a byte plus a million
+/// (P-LIMIT). A key the file spells out costs about what its bytes hold.
+pub(super) fn key_budget(len: usize) -> u64 {
+    (len as u64).saturating_mul(16).saturating_add(1_000_000)
 }
 
-/// Dicts and sets filled as CPython fills them: equal keys found through [`Key`]s.
+/// Dicts and sets: Python's replace-on-equal-key through the index of hashed keys.
 impl<'a> Vm<'a, '_> {
     /// The hash key of a dict key or set item; `None` for an unhashable one, which CPython's
     /// unpickler raises TypeError on (no code runs): the graph records it
@@ -246,11 +237,25 @@ impl<'a> Vm<'a, '_> {
         v: NodeId,
         i: &Instr,
     ) -> Result<(), PickleError> {
-        let key = self.key_or_unhashable(k, d, i)?;
+        // Not a dict: Python's SETITEM fails before it hashes the key.
         let len = match self.g.get(d) {
             Some(Node::Dict(items) | Node::OrderedDict(items)) => items.len(),
-            _ => 0,
+            Some(other) => {
+                return Err(PickleError::BadType {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                    expected: "dict",
+                    found: other.type_name(),
+                })
+            }
+            None => {
+                return Err(PickleError::StackUnderflow {
+                    offset: i.offset,
+                    opcode: i.op.name(),
+                })
+            }
         };
+        let key = self.key_or_unhashable(k, d, i)?;
         // An unhashable key (CPython raises TypeError there) is kept but never indexed.
         let pos = match &key {
             Some(key) => self.index_lookup(d, key, len, i),
@@ -286,7 +291,13 @@ impl<'a> Vm<'a, '_> {
 
     /// The position of a key equal to `key` in container `c` (a dict's keys, a set's
     /// items); when there is none, `key` is recorded at position `len` (the caller appends).
-    fn index_lookup(&mut self, c: NodeId, key: &Key, len: usize, i: &Instr) -> Option<usize> {
+    pub(super) fn index_lookup(
+        &mut self,
+        c: NodeId,
+        key: &Key,
+        len: usize,
+        i: &Instr,
+    ) -> Option<usize> {
         use std::hash::BuildHasher;
         let h = self.hasher.hash_one(key);
         let mut table = self.index.remove(&c).unwrap_or_default();
@@ -303,7 +314,7 @@ impl<'a> Vm<'a, '_> {
     }
 
     /// The key of the item at `pos` of a dict or set.
-    fn key_at(&self, c: NodeId, pos: usize, i: &Instr) -> Option<Key> {
+    pub(super) fn key_at(&self, c: NodeId, pos: usize, i: &Instr) -> Option<Key> {
         let k = match self.g.get(c)? {
             Node::Dict(p) | Node::OrderedDict(p) => p.get(pos)?.0,
             Node::Set(v) | Node::FrozenSet(v) => *v.get(pos)?,
@@ -379,6 +390,38 @@ impl<'a> Vm<'a, '_> {
         }
         Ok(id)
     }
+}
+
+pub(super) fn scalar_key(d: DtypeNode, data: &[u8]) -> Option<Key> {
+    let le = crate::numpy::to_little_endian(d.dtype, d.order, data);
+    let b = le.as_ref();
+    let arr = |n: usize| -> Option<[u8; 8]> {
+        let mut a = [0u8; 8];
+        a.get_mut(..n)?.copy_from_slice(b.get(..n)?);
+        Some(a)
+    };
+    Some(match d.dtype {
+        DType::Bool => int_key(BigInt::from((*b.first()? != 0) as u8)),
+        DType::Int8 => int_key(BigInt::from(*b.first()? as i8)),
+        DType::UInt8 => int_key(BigInt::from(*b.first()?)),
+        DType::Int16 => int_key(BigInt::from(i16::from_le_bytes(
+            arr(2)?[..2].try_into().ok()?,
+        ))),
+        DType::UInt16 => int_key(BigInt::from(u16::from_le_bytes(
+            arr(2)?[..2].try_into().ok()?,
+        ))),
+        DType::Int32 => int_key(BigInt::from(i32::from_le_bytes(
+            arr(4)?[..4].try_into().ok()?,
+        ))),
+        DType::UInt32 => int_key(BigInt::from(u32::from_le_bytes(
+            arr(4)?[..4].try_into().ok()?,
+        ))),
+        DType::Int64 => int_key(BigInt::from(i64::from_le_bytes(arr(8)?))),
+        DType::UInt64 => int_key(BigInt::from(u64::from_le_bytes(arr(8)?))),
+        DType::Float32 => float_key(f32::from_le_bytes(arr(4)?[..4].try_into().ok()?) as f64),
+        DType::Float64 => float_key(f64::from_le_bytes(arr(8)?)),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

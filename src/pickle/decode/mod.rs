@@ -17,6 +17,7 @@ pub(crate) mod memo;
 mod reduce;
 mod text;
 
+use key::key_budget;
 use memo::Memo;
 pub use text::is_surrogatepass;
 pub(crate) use text::{escape_decode, lossy, raw_unicode_escape, PyText};
@@ -95,6 +96,8 @@ pub fn decode_in<'a>(
         seen_proto: false,
         moved: Vec::new(),
         singletons: [None; 3],
+        key_left: std::cell::Cell::new(key_budget(data.len())),
+        key_limit: key_budget(data.len()),
     };
     vm.g.nodes.clear();
     let mut reader = Reader::new(data);
@@ -183,6 +186,11 @@ struct Vm<'a, 'l> {
     /// The one node of None, False and True (Python's singletons): a pickle of a million
     /// Nones is a million stack slots, not a million nodes (P-LIMIT).
     singletons: [Option<NodeId>; 3],
+    /// What hashing keys may still cost ([`key_budget`]): a key is built by following
+    /// every path of a tuple, as Python hashes it, and shared tuples (DUP, the memo) make
+    /// that exponential in the input.
+    key_left: std::cell::Cell<u64>,
+    key_limit: u64,
 }
 
 fn arg_int(i: &Instr) -> i64 {
